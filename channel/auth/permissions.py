@@ -1,0 +1,113 @@
+"""The one place that decides who may see and do what.
+
+Views and templates both ask `can(action, obj)`; every list query is narrowed by a `scope_*`
+function. An object outside the user's scope is answered with 404 by the views (never its data).
+"""
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import false, or_, select
+
+from ..extensions import db
+
+INTERNAL = ("admin", "finance", "supervisor", "field_staff")
+
+
+def _descendants(root_ids):
+    from ..masterdata.models import Region
+
+    rows = db.session.execute(select(Region.id, Region.parent_id)).all()
+    children = {}
+    for rid, parent in rows:
+        children.setdefault(parent, []).append(rid)
+    seen, stack = set(), list(root_ids)
+    while stack:
+        rid = stack.pop()
+        if rid in seen:
+            continue
+        seen.add(rid)
+        stack.extend(children.get(rid, ()))
+    return seen
+
+
+def region_scope(user):
+    """Region ids the user works in, with their sub-regions; None means every region."""
+    if user.role in ("admin", "finance"):
+        return None
+    if user.role == "supervisor":
+        return _descendants([r.id for r in user.supervised_regions])
+    if user.role == "field_staff":
+        return _descendants([user.region_id]) if user.region_id else set()
+    return set()
+
+
+def scope_accounts(stmt, user):
+    from ..masterdata.models import Account
+
+    if user.role == "distributor":
+        return stmt.where(or_(Account.id == user.account_id, Account.supplier_id == user.account_id))
+    regions = region_scope(user)
+    if regions is None:
+        return stmt
+    return stmt.where(Account.region_id.in_(regions)) if regions else stmt.where(false())
+
+
+def scope_regions(stmt, user):
+    from ..masterdata.models import Region
+
+    regions = region_scope(user)
+    if regions is None:
+        return stmt
+    return stmt.where(Region.id.in_(regions)) if regions else stmt.where(false())
+
+
+def _view_account(user, account):
+    if user.role == "distributor":
+        return account.id == user.account_id or account.supplier_id == user.account_id
+    regions = region_scope(user)
+    return regions is None or account.region_id in regions
+
+
+def _view_region(user, region):
+    regions = region_scope(user)
+    return user.role in INTERNAL and (regions is None or region.id in regions)
+
+
+def _edit_account_archive(user, account):
+    # Supervisors keep the customer file (contacts, address, notes) of their own regions.
+    if user.role in ("admin", "finance"):
+        return True
+    return user.role == "supervisor" and _view_account(user, account)
+
+
+RULES = {
+    "view_account": _view_account,
+    "create_account": lambda user, _=None: user.role in ("admin", "finance"),
+    "edit_account": lambda user, _=None: user.role in ("admin", "finance"),
+    "edit_account_archive": _edit_account_archive,
+    "list_accounts": lambda user, _=None: True,
+    "list_regions": lambda user, _=None: user.role in INTERNAL,
+    "view_region": _view_region,
+    "manage_regions": lambda user, _=None: user.role == "admin",
+    "list_products": lambda user, _=None: True,
+    "manage_products": lambda user, _=None: user.role in ("admin", "finance"),
+    "manage_users": lambda user, _=None: user.role == "admin",
+    "view_audit": lambda user, _=None: user.role == "admin",
+    "view_system": lambda user, _=None: user.role == "admin",
+}
+
+
+def can(action, obj=None, user=None):
+    user = user if user is not None else current_user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise ValueError(f"unknown permission {action!r}") from None
+    return bool(rule(user, obj))
+
+
+def require(action, obj=None):
+    """Abort unless allowed: 404 for an object the user may not know exists, 403 for a feature."""
+    if not can(action, obj):
+        abort(404 if obj is not None else 403)

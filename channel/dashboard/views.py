@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..audit.models import AuditEntry
+from ..auth.models import User
+from ..auth.permissions import can, region_scope, scope_accounts, scope_regions
+from ..db_types import utcnow
+from ..extensions import db
+from ..masterdata.models import Account, Product, Region
+from ..system.models import SchedulerHeartbeat
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("dashboard.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+def _count(stmt):
+    return db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+
+
+def scheduler_status():
+    beat = db.session.execute(
+        select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc())
+    ).scalars().first()
+    limit = timedelta(seconds=3 * current_app.config["SCHEDULER_HEARTBEAT_SECONDS"])
+    return {"beat": beat, "fresh": bool(beat and utcnow() - beat.beat_at <= limit)}
+
+
+@bp.route("/dashboard")
+@login_required
+def index():
+    user = current_user
+    accounts = scope_accounts(select(Account), user)
+    ctx = {
+        "n_distributors": _count(accounts.where(Account.kind == "distributor")),
+        "n_dealers": _count(accounts.where(Account.kind == "dealer")),
+        "n_suspended": _count(accounts.where(Account.status == "suspended")),
+        "n_products": _count(select(Product).where(Product.active.is_(True))),
+    }
+    if user.role == "distributor":
+        ctx["own"] = user.account
+        ctx["dealers"] = db.session.execute(
+            select(Account).where(Account.supplier_id == user.account_id).order_by(Account.code)
+        ).scalars().all()
+    else:
+        ctx["regions"] = db.session.execute(
+            scope_regions(select(Region), user).order_by(Region.code)
+        ).scalars().all()
+        ctx["distributors"] = db.session.execute(
+            accounts.where(Account.kind == "distributor").order_by(Account.code)
+        ).scalars().all()
+        dealer_counts = dict(db.session.execute(
+            select(Account.supplier_id, func.count()).where(Account.kind == "dealer")
+            .group_by(Account.supplier_id)
+        ).all())
+        ctx["dealer_counts"] = dealer_counts
+    if user.role == "supervisor":
+        scope = region_scope(user)
+        ctx["staff"] = db.session.execute(
+            select(User).where(User.role == "field_staff", User.region_id.in_(scope or {-1}),
+                               User.is_active_user.is_(True)).order_by(User.full_name)
+        ).scalars().all()
+    if can("view_system"):
+        ctx["users_by_role"] = dict(db.session.execute(
+            select(User.role, func.count()).where(User.is_active_user.is_(True)).group_by(User.role)
+        ).all())
+        ctx["scheduler"] = scheduler_status()
+        ctx["recent"] = db.session.execute(
+            select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)
+        ).scalars().all()
+    return render_template("dashboard/index.html", **ctx)

@@ -1,0 +1,1 @@
+"""PDF rendering and scheduled report jobs."""
