@@ -1,6 +1,7 @@
 """Language choice and the display filters every template uses."""
-from flask import current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from babel import Locale
+from flask import current_app, g, request, session
+from flask_babel import LazyString, format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -35,11 +36,36 @@ LABELS = {
         "sessions_ended": _l("Sessions ended"),
         "demo_data_loaded": _l("Demo data loaded"),
     },
+    # AuditEntry.object_type: the table name, or "system". Unknown types show as they are.
+    "object_type": {
+        "users": _l("User"),
+        "accounts": _l("Account"),
+        "regions": _l("Region"),
+        "products": _l("Product"),
+        "settings": _l("Setting"),
+        "system": _l("System"),
+    },
 }
 
 
+def translations():
+    """The request's catalog, looked up once per request and locale rather than per string:
+    list pages call gettext hundreds of times, and Flask-Babel's lookup costs more than the
+    translation itself."""
+    locale = get_locale()
+    cached = g.get("_channel_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._channel_translations = (locale, get_translations())
+    return cached[1]
+
+
 def label(value, group):
-    return LABELS.get(group, {}).get(value, value if value is not None else "")
+    text = LABELS.get(group, {}).get(value)
+    if text is None:
+        return value if value is not None else ""
+    if isinstance(text, LazyString):
+        return translations().ugettext(text._args[0])
+    return text
 
 
 def choices(group):
@@ -63,7 +89,24 @@ def is_chinese():
     return str(get_locale()).startswith("zh")
 
 
+def current_language():
+    """The request's language as a LANGUAGES code. Babel names the locale "zh_CN" as
+    "zh_Hans_CN" (hence the catalog directory translations/zh_Hans_CN), so compare parsed."""
+    locale = get_locale()
+    for code in current_app.config["LANGUAGES"]:
+        if locale is not None and Locale.parse(code) == locale:
+            return code
+    return str(locale)
+
+
 def register_filters(app):
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters["money"] = format_fen
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
@@ -75,6 +118,6 @@ def register_filters(app):
     def _i18n_globals():
         return {
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_locale": str(get_locale()),
+            "current_locale": current_language(),
             "is_chinese": is_chinese,
         }

@@ -1,0 +1,1 @@
+"""Browser journeys in headless Chromium (Playwright), against a live server on SQLite."""
