@@ -12,7 +12,8 @@ from ..extensions import db
 INTERNAL = ("admin", "finance", "supervisor", "field_staff")
 
 
-def _descendants(root_ids):
+def region_tree_ids(root_ids):
+    """The given regions and every region below them."""
     from ..masterdata.models import Region
 
     rows = db.session.execute(select(Region.id, Region.parent_id)).all()
@@ -34,9 +35,9 @@ def region_scope(user):
     if user.role in ("admin", "finance"):
         return None
     if user.role == "supervisor":
-        return _descendants([r.id for r in user.supervised_regions])
+        return region_tree_ids([r.id for r in user.supervised_regions])
     if user.role == "field_staff":
-        return _descendants([user.region_id]) if user.region_id else set()
+        return region_tree_ids([user.region_id]) if user.region_id else set()
     return set()
 
 

@@ -114,7 +114,9 @@ def change_password():
         else:
             db.session.commit()
             # Every other session ended with the old token; this one goes on under the new one.
-            login_user(current_user)
+            # The user object, not the current_user proxy: Flask-Login stores what it is given
+            # as the request's user, and a proxy to itself recurses forever.
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/change_password.html", form=form), (200 if not form.errors else 422)
@@ -180,6 +182,9 @@ def new_user():
 
 
 def _load_user(user_id):
+    # User administration is one feature: check it before loading, so that nobody else can
+    # learn which user ids exist from 403-versus-404.
+    require("manage_users")
     return db.get_or_404(User, user_id)
 
 

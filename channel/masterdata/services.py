@@ -1,5 +1,6 @@
 """Changing master data. Services validate, change, flush and audit; the view commits."""
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from ..audit.services import diff, record, snapshot
 from ..extensions import db
@@ -61,8 +62,26 @@ def save_region(region, *, code, name, parent, by):
         if region.id is not None and node.id == region.id:
             raise MasterDataError("region_cycle", "parent_id")
         node = node.parent
+    new_root = root_of(parent) if parent is not None else region
+    if region.id is not None and new_root.id != root_of(region).id:
+        _check_region_move(region)
     return _apply(region, {"code": code, "name": name, "parent_id": parent.id if parent else None},
                   REGION_FIELDS, by=by, action="created" if creating else "updated")
+
+
+def _check_region_move(region):
+    """A region moving to another region tree takes its accounts along: no supplier link may
+    cross its border, or a dealer would buy from a distributor in another tree."""
+    from ..auth.permissions import region_tree_ids
+
+    inside = region_tree_ids([region.id])
+    supplier = aliased(Account)
+    crossing = db.session.execute(
+        select(func.count()).select_from(Account).join(supplier, Account.supplier_id == supplier.id)
+        .where(Account.region_id.in_(inside) != supplier.region_id.in_(inside))
+    ).scalar_one()
+    if crossing:
+        raise MasterDataError("region_move_splits_accounts", "parent_id")
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -81,6 +100,11 @@ def check_account_rules(*, kind, region, supplier, account=None):
         ).scalar_one()
         if has_dealers:
             raise MasterDataError("distributor_has_dealers", "kind")
+    if account is not None and account.kind == "distributor" and kind == "distributor":
+        # Moving a distributor to another region tree would leave its dealers behind.
+        dealers = db.session.execute(select(Account).where(Account.supplier_id == account.id)).scalars()
+        if any(root_of(d.region).id != root_of(region).id for d in dealers):
+            raise MasterDataError("dealers_other_region", "region_id")
 
 
 def save_account(account, *, by, **values):

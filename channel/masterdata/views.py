@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -30,6 +30,8 @@ MESSAGES = {
     "supplier_not_distributor": _l("The supplier must be a general distributor."),
     "supplier_other_region": _l("The supplier must be a general distributor in the same region tree."),
     "distributor_has_dealers": _l("This distributor still supplies dealers; it cannot become a dealer."),
+    "dealers_other_region": _l("This distributor supplies dealers in its region tree; it cannot move to another tree."),
+    "region_move_splits_accounts": _l("Accounts in this region buy from or supply accounts outside it; it cannot move to another region tree."),
 }
 
 
@@ -86,6 +88,8 @@ def show_region(region_id):
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
 def edit_region(region_id=None):
     region = db.get_or_404(Region, region_id) if region_id else None
+    if region is not None:
+        require("view_region", region)  # a region outside the user's scope: 404, like its page
     require("manage_regions")
     form = RegionForm(obj=region, regions=[r for r in _all_regions() if r is not region])
     if form.validate_on_submit():
@@ -224,7 +228,9 @@ def edit_account(account_id=None):
 
 
 def edit_account_archive(account):
-    require("edit_account_archive", account)
+    # The account is visible (checked by the caller): no right to edit it is 403, not 404.
+    if not can("edit_account_archive", account):
+        abort(403)
     form = AccountArchiveForm(obj=account)
     if form.validate_on_submit():
         save_account_archive(account, by=current_user, contact_name=form.contact_name.data,
@@ -254,10 +260,11 @@ def list_products():
     stmt = select(Product).order_by(Product.code)
     if q:
         stmt = stmt.where(or_(Product.code.ilike(f"%{q}%"), Product.name.ilike(f"%{q}%")))
-    if active in ("1", "0"):
-        stmt = stmt.where(Product.active.is_(active == "1"))
-    elif not can("manage_products"):
+    if not can("manage_products"):
+        active = ""  # discontinued products are for the people who manage the catalogue
         stmt = stmt.where(Product.active.is_(True))
+    elif active in ("1", "0"):
+        stmt = stmt.where(Product.active.is_(active == "1"))
     fmt = request.args.get("format")
     if fmt:
         return export_response(fmt, "products", PRODUCT_COLUMNS, db.session.execute(stmt).scalars())

@@ -1,0 +1,339 @@
+"""Who may open what: one row per (method, URL), one column per kind of user.
+
+In the manner of indico's receipts/controllers/access_test.py. Every route of the app appears
+in the table (test_every_route_is_in_the_table fails for a new route until it is added here).
+URLs name demo objects by code: {acc:GD-SH01}, {reg:SOUTH}, {prod:P-W550}, {user:rep.beijing}.
+
+The table runs on a demo database shared by the module (per engine); POST rows send a payload
+the form refuses, so the table changes nothing it reads later. What scope means for data (lists,
+exports) is tested further down on a fresh database per test.
+"""
+import re
+
+import pytest
+
+from channel.demo import DEALERS, DISTRIBUTORS
+
+from .helpers import (
+    EN,
+    csv_rows,
+    export_codes,
+    listed_account_codes,
+    location_path,
+    object_names,
+    placeholders,
+    resolve,
+    shared_demo_app,  # noqa: F401  (fixture)
+)
+
+ANON = "anonymous"
+COLUMNS = (ANON, "admin", "finance", "sup.north", "rep.beijing", "dist.bj")
+
+LOGIN = (302, "/login")  # sent to the login page (anonymous) or back to it (after logout)
+HOME = (302, "/dashboard")
+USERS = (302, "/admin/users/")  # after an admin action on a user
+
+# A payload every form of the app refuses, so that a POST row shows who gets in without
+# changing anything. (A field left out of a POST keeps the object's value in WTForms, and a
+# checkbox left out is unchecked: a partial payload could save, e.g. deactivate a user.)
+BAD_FORM = {"code": "a b", "name": "", "contact_name": "x" * 400, "full_name": "x" * 400,
+            "role": "nope", "password": "x", "locale": "xx"}
+
+ACC_OWN = "{acc:GD-BJ01}"  # dist.bj's own account (北京, 华北)
+DEALER_OWN = "{acc:DL-BJ001}"  # one of dist.bj's dealers
+ACC_TJ = "{acc:GD-TJ01}"  # 天津 (华北): sup.north yes, rep.beijing and dist.bj no
+ACC_SH = "{acc:GD-SH01}"  # another general distributor (上海, 华东)
+DEALER_SH = "{acc:DL-SH001}"  # one of GD-SH01's dealers
+DEALER_DIRECT = "{acc:DL-ZJ003}"  # a dealer buying from the company directly
+ACC_GZ = "{acc:GD-GZ01}"  # 华南
+DEALER_GZ = "{acc:DL-GZ001}"
+
+#      method, url,                                   anonymous, admin, finance, sup.north, rep.beijing, dist.bj
+TABLE = [
+    ("GET", "/",                                      LOGIN, HOME, HOME, HOME, HOME, HOME),
+    ("GET", "/login",                                 200, HOME, HOME, HOME, HOME, HOME),
+    ("POST", "/login",                                422, HOME, HOME, HOME, HOME, HOME),
+    ("POST", "/logout",                               LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("POST", "/language",                             HOME, HOME, HOME, HOME, HOME, HOME),
+    ("GET", "/me/password",                           LOGIN, 200, 200, 200, 200, 200),
+    ("POST", "/me/password",                          LOGIN, 422, 422, 422, 422, 422),
+    ("GET", "/dashboard",                             LOGIN, 200, 200, 200, 200, 200),
+    # accounts: lists and exports are scoped (see the export tests below)
+    ("GET", "/accounts",                              LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/accounts?format=csv",                   LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/accounts?format=xlsx",                  LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/accounts?format=pdf",                   LOGIN, 404, 404, 404, 404, 404),
+    ("GET", f"/accounts/{ACC_OWN}",                   LOGIN, 200, 200, 200, 200, 200),
+    ("GET", f"/accounts/{DEALER_OWN}",                LOGIN, 200, 200, 200, 200, 200),
+    ("GET", f"/accounts/{ACC_TJ}",                    LOGIN, 200, 200, 200, 404, 404),
+    ("GET", f"/accounts/{ACC_SH}",                    LOGIN, 200, 200, 404, 404, 404),
+    ("GET", f"/accounts/{DEALER_SH}",                 LOGIN, 200, 200, 404, 404, 404),
+    ("GET", f"/accounts/{DEALER_DIRECT}",             LOGIN, 200, 200, 404, 404, 404),
+    ("GET", f"/accounts/{ACC_GZ}",                    LOGIN, 200, 200, 404, 404, 404),
+    ("GET", f"/accounts/{DEALER_GZ}",                 LOGIN, 200, 200, 404, 404, 404),
+    ("GET", "/accounts/999999",                       LOGIN, 404, 404, 404, 404, 404),
+    ("GET", "/accounts/new",                          LOGIN, 200, 200, 403, 403, 403),
+    ("POST", "/accounts/new",                         LOGIN, 422, 422, 403, 403, 403),
+    # edit: admin and finance the whole account; a supervisor the customer file of their own
+    ("GET", f"/accounts/{ACC_OWN}/edit",              LOGIN, 200, 200, 200, 403, 403),
+    ("POST", f"/accounts/{ACC_OWN}/edit",             LOGIN, 422, 422, 422, 403, 403),
+    ("GET", f"/accounts/{DEALER_OWN}/edit",           LOGIN, 200, 200, 200, 403, 403),
+    ("GET", f"/accounts/{ACC_TJ}/edit",               LOGIN, 200, 200, 200, 404, 404),
+    ("GET", f"/accounts/{ACC_SH}/edit",               LOGIN, 200, 200, 404, 404, 404),
+    ("POST", f"/accounts/{ACC_SH}/edit",              LOGIN, 422, 422, 404, 404, 404),
+    ("GET", f"/accounts/{DEALER_SH}/edit",            LOGIN, 200, 200, 404, 404, 404),
+    ("GET", f"/accounts/{ACC_GZ}/edit",               LOGIN, 200, 200, 404, 404, 404),
+    ("GET", "/accounts/999999/edit",                  LOGIN, 404, 404, 404, 404, 404),
+    # regions: internal users only, scoped; a distributor has no region pages
+    ("GET", "/regions",                               LOGIN, 200, 200, 200, 200, 403),
+    ("GET", "/regions?format=csv",                    LOGIN, 200, 200, 200, 200, 403),
+    ("GET", "/regions?format=xlsx",                   LOGIN, 200, 200, 200, 200, 403),
+    ("GET", "/regions/{reg:NORTH}",                   LOGIN, 200, 200, 200, 404, 404),
+    ("GET", "/regions/{reg:BJ}",                      LOGIN, 200, 200, 200, 200, 404),
+    ("GET", "/regions/{reg:TJ}",                      LOGIN, 200, 200, 200, 404, 404),
+    ("GET", "/regions/{reg:SOUTH}",                   LOGIN, 200, 200, 404, 404, 404),
+    ("GET", "/regions/{reg:GD}",                      LOGIN, 200, 200, 404, 404, 404),
+    ("GET", "/regions/999999",                        LOGIN, 404, 404, 404, 404, 404),
+    ("GET", "/regions/new",                           LOGIN, 200, 403, 403, 403, 403),
+    ("POST", "/regions/new",                          LOGIN, 422, 403, 403, 403, 403),
+    ("GET", "/regions/{reg:NORTH}/edit",              LOGIN, 200, 403, 403, 404, 404),
+    ("POST", "/regions/{reg:NORTH}/edit",             LOGIN, 422, 403, 403, 404, 404),
+    ("GET", "/regions/{reg:SOUTH}/edit",              LOGIN, 200, 403, 404, 404, 404),
+    ("POST", "/regions/{reg:SOUTH}/edit",             LOGIN, 422, 403, 404, 404, 404),
+    # products: everyone reads; admin and finance keep them
+    ("GET", "/products",                              LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/products?format=csv",                   LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/products?format=xlsx",                  LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/products/new",                          LOGIN, 200, 200, 403, 403, 403),
+    ("POST", "/products/new",                         LOGIN, 422, 422, 403, 403, 403),
+    ("GET", "/products/{prod:P-W550}/edit",           LOGIN, 200, 200, 403, 403, 403),
+    ("POST", "/products/{prod:P-W550}/edit",          LOGIN, 422, 422, 403, 403, 403),
+    ("GET", "/products/999999/edit",                  LOGIN, 404, 404, 404, 404, 404),
+    # users: the admin only
+    ("GET", "/admin/users",                           LOGIN, 200, 403, 403, 403, 403),
+    ("GET", "/admin/users/new",                       LOGIN, 200, 403, 403, 403, 403),
+    ("POST", "/admin/users/new",                      LOGIN, 422, 403, 403, 403, 403),
+    ("GET", "/admin/users/{user:rep.beijing}",        LOGIN, 200, 403, 403, 403, 403),
+    ("GET", "/admin/users/{user:rep.beijing}/edit",   LOGIN, 200, 403, 403, 403, 403),
+    ("POST", "/admin/users/{user:rep.beijing}/edit",  LOGIN, 422, 403, 403, 403, 403),
+    ("POST", "/admin/users/{user:rep.beijing}/password", LOGIN, 422, 403, 403, 403, 403),
+    ("POST", "/admin/users/{user:merch.guangdong}/end-sessions", LOGIN, USERS, 403, 403, 403, 403),
+    ("GET", "/admin/users/999999",                    LOGIN, 404, 403, 403, 403, 403),
+    ("GET", "/admin/audit",                           LOGIN, 200, 403, 403, 403, 403),
+    # static files need no login
+    ("GET", "/static/css/app.css",                    200, 200, 200, 200, 200, 200),
+]
+
+# Other users than the table's columns: the same rules from the other side.
+EXTRA = [
+    ("GET", f"/accounts/{ACC_OWN}", "sup.east", 404),
+    ("GET", f"/accounts/{DEALER_OWN}", "sup.south", 404),
+    ("GET", f"/accounts/{ACC_SH}", "sup.east", 200),
+    ("GET", f"/accounts/{DEALER_DIRECT}", "sup.east", 200),
+    ("GET", f"/accounts/{ACC_OWN}", "dist.sh", 404),
+    ("GET", f"/accounts/{DEALER_OWN}", "dist.tj", 404),
+    ("GET", f"/accounts/{ACC_SH}", "dist.sh", 200),
+    ("GET", "/accounts/{acc:DL-ZJ001}", "dist.sh", 200),  # its dealer in another sub-region
+    ("GET", f"/accounts/{ACC_TJ}", "merch.tianjin", 200),
+    ("GET", f"/accounts/{ACC_OWN}", "merch.tianjin", 404),
+    ("GET", "/accounts/{acc:DL-ZJ001}", "rep.shanghai", 404),  # 浙江 is not 上海
+    ("GET", "/regions/{reg:NORTH}", "sup.east", 404),
+    ("GET", "/regions/{reg:EAST}", "sup.east", 200),
+    ("GET", "/regions/{reg:ZJ}", "sup.east", 200),
+    ("GET", "/admin/users", "sup.east", 403),
+    ("POST", "/admin/users/{user:rep.shanghai}/edit", "sup.east", 403),
+]
+
+
+def _params():
+    for method, url, *expected in TABLE:
+        for who, status in zip(COLUMNS, expected, strict=True):
+            yield pytest.param(method, url, who, status, id=f"{method} {url} {who}")
+    for method, url, who, status in EXTRA:
+        yield pytest.param(method, url, who, status, id=f"{method} {url} {who}")
+
+
+def _cached_clients(app):
+    return app.extensions.setdefault("access_test_clients", {})
+
+
+def _client(app, who, fresh=False):
+    """A client for `who`; logged-in clients are reused within the module's app (logins cost
+    time), except where the row itself ends the session."""
+    cache = _cached_clients(app)
+    if fresh or who == ANON or who not in cache:
+        client = app.test_client()
+        if who != ANON:
+            client.login(who)
+        if fresh or who == ANON:
+            return client
+        cache[who] = client
+    return cache[who]
+
+
+@pytest.mark.parametrize(("method", "url", "who", "expected"), list(_params()))
+def test_access(shared_demo_app, method, url, who, expected):
+    app = shared_demo_app
+    if url == "/logout":  # logging out ends every session of the user: log in afresh later
+        _cached_clients(app).pop(who, None)
+    client = _client(app, who, fresh=url == "/logout")
+    target = resolve(app, url)
+    if method == "GET":
+        resp = client.get(target, headers=EN)
+    else:
+        resp = client.post_form(target, BAD_FORM, headers=EN)
+
+    resp.close()
+    status, where = expected if isinstance(expected, tuple) else (expected, None)
+    assert resp.status_code == status, f"{who} {method} {target}"
+    if where:
+        assert location_path(resp).startswith(where)
+    if resp.mimetype != "text/html":
+        return
+    # Random tokens could contain a short code by chance: leave them out of the comparison.
+    body = re.sub(r'name="csrf_token"[^>]*>', "", resp.get_data(as_text=True))
+    if status in (403, 404):
+        # A refusal shows no data of the object asked for: neither its code nor its name.
+        for code in placeholders(url):
+            assert code not in body
+        for name in object_names(app, url, kinds=("acc",)):
+            assert name not in body
+    if status == 200 and method == "GET" and placeholders(url):
+        # The page is about the object asked for.
+        code, name = placeholders(url)[-1], object_names(app, url)[-1]
+        assert code in body or name in body
+
+
+def _rule_methods(app):
+    out = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            out.add((rule.rule, method))
+    return out
+
+
+def test_every_route_is_in_the_table(shared_demo_app):
+    """A new route fails here until the access table says who may use it."""
+    app = shared_demo_app
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, url, *_ in TABLE + [(m, u, w, s) for m, u, w, s in EXTRA]:
+        path = resolve(app, url).split("?", 1)[0]
+        rule, _args = adapter.match(path, method=method, return_rule=True)
+        covered.add((rule.rule, method))
+    missing = _rule_methods(app) - covered
+    assert not missing, f"routes missing from the access table: {sorted(missing)}"
+
+
+# --- scope of data: lists and exports -------------------------------------------------------------
+
+def _demo_codes(region_codes=None, supplier=None):
+    """Demo account codes by region code or by supplier, from channel/demo.py itself."""
+    codes = set()
+    for code, _name, region, *_ in DISTRIBUTORS:
+        if region_codes is not None and region in region_codes:
+            codes.add(code)
+    for code, _name, region, supplier_code, *_ in DEALERS:
+        if region_codes is not None and region in region_codes:
+            codes.add(code)
+        if supplier is not None and supplier_code == supplier:
+            codes.add(code)
+    return codes
+
+
+DIST_BJ_CODES = {"GD-BJ01"} | _demo_codes(supplier="GD-BJ01")
+NORTH_CODES = _demo_codes(region_codes={"BJ", "TJ"})
+BEIJING_CODES = _demo_codes(region_codes={"BJ"})
+
+
+def test_demo_expectations_are_what_we_think():
+    assert DIST_BJ_CODES == {"GD-BJ01"} | {f"DL-BJ00{i}" for i in range(1, 7)}
+    assert NORTH_CODES == DIST_BJ_CODES | {"GD-TJ01"} | {f"DL-TJ00{i}" for i in range(1, 6)}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_distributor_export_holds_only_its_own_account_and_dealers(shared_demo_app, fmt):
+    client = _client(shared_demo_app, "dist.bj")
+    resp = client.get(f"/accounts?format={fmt}", headers=EN)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="accounts.{fmt}"'
+    codes = export_codes(resp, fmt)
+    assert sorted(codes) == sorted(DIST_BJ_CODES)
+    body = resp.get_data()
+    assert "GD-SH01".encode() not in body and "上海沪联".encode() not in body
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("query", [
+    "supplier={acc:GD-SH01}",  # filtering by another distributor does not widen the scope
+    "region={reg:SH}",
+    "q=GD-SH01",
+    "kind=distributor&supplier=company",
+])
+def test_distributor_export_filters_never_widen_scope(shared_demo_app, fmt, query):
+    client = _client(shared_demo_app, "dist.bj")
+    resp = client.get(resolve(shared_demo_app, f"/accounts?format={fmt}&{query}"), headers=EN)
+    assert resp.status_code == 200
+    assert set(export_codes(resp, fmt)) <= DIST_BJ_CODES
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_supervisor_export_holds_only_own_regions(shared_demo_app, fmt):
+    client = _client(shared_demo_app, "sup.north")
+    resp = client.get(f"/accounts?format={fmt}", headers=EN)
+    assert resp.status_code == 200
+    rows = csv_rows(resp) if fmt == "csv" else None
+    codes = export_codes(resp, fmt)
+    assert sorted(codes) == sorted(NORTH_CODES)
+    if rows:
+        region_col = rows[0].index("Region")
+        assert {r[region_col].split(" › ")[0] for r in rows[1:]} == {"华北区"}
+
+
+def test_field_staff_export_holds_only_own_region(shared_demo_app):
+    client = _client(shared_demo_app, "rep.beijing")
+    resp = client.get("/accounts?format=csv", headers=EN)
+    assert resp.status_code == 200
+    assert sorted(export_codes(resp, "csv")) == sorted(BEIJING_CODES)
+
+
+def test_finance_export_holds_everything(shared_demo_app):
+    resp = _client(shared_demo_app, "finance").get("/accounts?format=xlsx", headers=EN)
+    assert resp.status_code == 200
+    assert len(export_codes(resp, "xlsx")) == len(DISTRIBUTORS) + len(DEALERS)
+
+
+def test_supervisor_region_export_holds_only_own_regions(shared_demo_app):
+    resp = _client(shared_demo_app, "sup.north").get("/regions?format=csv", headers=EN)
+    assert resp.status_code == 200
+    assert sorted(export_codes(resp, "csv")) == ["BJ", "NORTH", "TJ"]
+
+
+@pytest.mark.parametrize(("who", "expected"), [
+    ("dist.bj", DIST_BJ_CODES),
+    ("sup.north", NORTH_CODES),
+    ("rep.beijing", BEIJING_CODES),
+])
+def test_account_list_is_scoped(shared_demo_app, who, expected):
+    client = _client(shared_demo_app, who)
+    resp = client.get("/accounts", headers=EN)
+    assert resp.status_code == 200
+    assert sorted(listed_account_codes(resp)) == sorted(expected)
+
+
+def test_distributor_dashboard_and_account_page_show_only_its_dealers(shared_demo_app):
+    app = shared_demo_app
+    client = _client(app, "dist.bj")
+    for url in ("/dashboard", resolve(app, f"/accounts/{ACC_OWN}")):
+        resp = client.get(url, headers=EN)
+        assert resp.status_code == 200
+        assert set(listed_account_codes(resp)) <= DIST_BJ_CODES
+        assert {f"DL-BJ00{i}" for i in range(1, 7)} <= set(listed_account_codes(resp))
+        assert "DL-SH001" not in resp.get_data(as_text=True)
+
+
+def test_supervisor_region_page_lists_only_scoped_accounts(shared_demo_app):
+    client = _client(shared_demo_app, "sup.north")
+    resp = client.get(resolve(shared_demo_app, "/regions/{reg:BJ}"), headers=EN)
+    assert resp.status_code == 200
+    assert sorted(listed_account_codes(resp)) == sorted(BEIJING_CODES)
