@@ -9,7 +9,7 @@ from ..auth.models import User
 from ..auth.permissions import can, region_scope, scope_accounts, scope_regions
 from ..db_types import utcnow
 from ..extensions import db
-from ..masterdata.models import Account, Product, Region
+from ..masterdata.models import Account, Product, Region, in_tree_order
 from ..system.models import SchedulerHeartbeat
 
 bp = Blueprint("dashboard", __name__)
@@ -49,9 +49,7 @@ def index():
             select(Account).where(Account.supplier_id == user.account_id).order_by(Account.code)
         ).scalars().all()
     else:
-        ctx["regions"] = db.session.execute(
-            scope_regions(select(Region), user).order_by(Region.code)
-        ).scalars().all()
+        ctx["regions"] = in_tree_order(db.session.execute(scope_regions(select(Region), user)).scalars())
         ctx["distributors"] = db.session.execute(
             accounts.where(Account.kind == "distributor").order_by(Account.code)
         ).scalars().all()

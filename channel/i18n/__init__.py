@@ -36,6 +36,18 @@ LABELS = {
         "sessions_ended": _l("Sessions ended"),
         "demo_data_loaded": _l("Demo data loaded"),
     },
+    # Field names as the audit log records them.
+    "field": {
+        "code": _l("Code"), "name": _l("Name"), "kind": _l("Kind"), "supplier_id": _l("Supplier"),
+        "region_id": _l("Region"), "parent_id": _l("Parent region"), "contact_name": _l("Contact"),
+        "phone": _l("Phone"), "address": _l("Address"), "credit_limit_fen": _l("Credit limit"),
+        "payment_terms_days": _l("Payment terms (days)"), "status": _l("Status"),
+        "notes": _l("Archive notes"), "unit": _l("Unit"), "list_price_fen": _l("List price"),
+        "active": _l("Active"), "username": _l("Username"), "full_name": _l("Full name"),
+        "email": _l("E-mail"), "role": _l("Role"), "field_kind": _l("Field staff kind"),
+        "account_id": _l("Distributor account"), "is_active_user": _l("Active"),
+        "locale": _l("Language"), "regions": _l("Supervised regions"),
+    },
     # AuditEntry.object_type: the table name, or "system". Unknown types show as they are.
     "object_type": {
         "users": _l("User"),

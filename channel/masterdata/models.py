@@ -38,8 +38,22 @@ class Region(db.Model):
             node = node.parent
         return " › ".join(reversed(names))
 
+    @property
+    def tree_key(self) -> tuple:
+        """Codes from the top region down: sorting by it lists each parent before its children."""
+        codes, node, seen = [], self, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            codes.append(node.code)
+            node = node.parent
+        return tuple(reversed(codes))
+
     def __str__(self):
         return self.path
+
+
+def in_tree_order(regions):
+    return sorted(regions, key=lambda r: r.tree_key)
 
 
 class Account(db.Model):

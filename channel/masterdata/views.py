@@ -11,7 +11,7 @@ from ..exports import export_response
 from ..extensions import db
 from ..i18n import label
 from .forms import AccountArchiveForm, AccountForm, ProductForm, RegionForm, money_field_value
-from .models import ACCOUNT_KINDS, ACCOUNT_STATUSES, Account, Product, Region
+from .models import ACCOUNT_KINDS, ACCOUNT_STATUSES, Account, Product, Region, in_tree_order
 from .services import MasterDataError, save_account, save_account_archive, save_product, save_region
 
 bp = Blueprint("masterdata", __name__)
@@ -45,11 +45,11 @@ def _status(form):
 
 
 def _visible_regions():
-    return db.session.execute(scope_regions(select(Region), current_user).order_by(Region.code)).scalars().all()
+    return in_tree_order(db.session.execute(scope_regions(select(Region), current_user)).scalars())
 
 
 def _all_regions():
-    return db.session.execute(select(Region).order_by(Region.code)).scalars().all()
+    return in_tree_order(db.session.execute(select(Region)).scalars())
 
 
 # --- regions ----------------------------------------------------------------------------------
@@ -63,14 +63,15 @@ def list_regions():
     ).order_by(Region.code)
     if q:
         stmt = stmt.where(or_(Region.code.ilike(f"%{q}%"), Region.name.ilike(f"%{q}%")))
+    # Regions are few (tens): the whole tree on one page, each parent above its children.
+    regions = in_tree_order(db.session.execute(stmt).scalars())
     fmt = request.args.get("format")
     if fmt:
         cols = [(_("Code"), lambda r: r.code), (_("Name"), lambda r: r.name),
                 (_("Parent region"), lambda r: r.parent.path if r.parent else ""),
                 (_("Supervisors"), lambda r: ", ".join(u.full_name for u in r.supervisors))]
-        return export_response(fmt, "regions", cols, db.session.execute(stmt).scalars())
-    page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("masterdata/regions.html", page=page, q=q)
+        return export_response(fmt, "regions", cols, regions)
+    return render_template("masterdata/regions.html", regions=regions, q=q)
 
 
 @bp.route("/regions/<int:region_id>")
