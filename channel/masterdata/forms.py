@@ -62,7 +62,7 @@ class AccountForm(AccountArchiveForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32), Regexp(CODE_RE, message=CODE_MESSAGE)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
-    region_id = SelectField(_l("Region"), coerce=_optional_int, validators=[InputRequired(message=_l("Choose a region."))])
+    region_id = SelectField(_l("Region"), coerce=_optional_int, validators=[DataRequired(message=_l("Choose a region."))])
     supplier_id = SelectField(_l("Supplier"), coerce=_optional_int, validators=[Optional()])
     credit_limit = MoneyField(_l("Credit limit (¥)"), validators=[InputRequired(message=_l("Enter the credit limit (0 for none)."))])
     payment_terms_days = IntegerField(

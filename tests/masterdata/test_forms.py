@@ -309,6 +309,7 @@ BAD = [
     ("account", {"payment_terms_days": "abc"}, "Not a valid integer value."),
     ("account", {"payment_terms_days": ""}, "Enter the payment terms in days."),
     ("account", {"region_id": ""}, "Choose a region."),
+    ("account", {"region_id": "None"}, "Choose a region."),  # what the browser sends for "—"
     ("account", {"region_id": "999999"}, NOT_CHOICE),
     ("account", {"kind": "boss"}, NOT_CHOICE),
     ("account", {"status": "closed"}, NOT_CHOICE),
