@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.permissions import can, require, scope_accounts, scope_regions
 from ..core.money import fen_to_decimal
@@ -122,8 +122,9 @@ def _account_filters():
 
 
 def _accounts_query(f):
+    # Many-to-one: joined into the one query rather than extra round trips per page.
     stmt = scope_accounts(select(Account), current_user).options(
-        selectinload(Account.region).selectinload(Region.parent), selectinload(Account.supplier)
+        joinedload(Account.region).joinedload(Region.parent), joinedload(Account.supplier)
     )
     if f["q"]:
         like = f"%{f['q']}%"
