@@ -7,7 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 
 from ..audit.services import record
+from ..exports import export_response
 from ..extensions import db
+from ..i18n import label
 from ..masterdata.models import Account, Region
 from .forms import ChangePasswordForm, ConfirmForm, LanguageForm, LoginForm, NewUserForm, ResetPasswordForm, UserForm
 from .models import ROLES, User
@@ -23,6 +25,27 @@ from .services import (
 )
 
 bp = Blueprint("auth", __name__)
+
+
+def _scope_text(user):
+    if user.role == "supervisor":
+        return ", ".join(r.path for r in user.supervised_regions)
+    if user.region is not None:
+        return user.region.path
+    return str(user.account) if user.account is not None else ""
+
+
+USER_COLUMNS = [
+    (_l("Username"), lambda u: u.username),
+    (_l("Full name"), lambda u: u.full_name),
+    (_l("Role"), lambda u: str(label(u.role, "role"))),
+    (_l("Field staff kind"), lambda u: str(label(u.field_kind, "field_kind")) if u.field_kind else ""),
+    (_l("Scope"), _scope_text),
+    (_l("E-mail"), lambda u: u.email),
+    (_l("Phone"), lambda u: u.phone),
+    (_l("Status"), lambda u: str(label(u.is_active_user, "active"))),
+    (_l("Last login"), lambda u: u.last_login_at),
+]
 
 MESSAGES = {
     "invalid": _l("Wrong username or password."),
@@ -151,6 +174,9 @@ def list_users():
         stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
     if role in ROLES:
         stmt = stmt.where(User.role == role)
+    fmt = request.args.get("format")
+    if fmt:
+        return export_response(fmt, "users", USER_COLUMNS, db.session.execute(stmt).scalars())
     page = db.paginate(stmt, per_page=25, error_out=False)
     return render_template("auth/users.html", page=page, q=q, role=role, roles=ROLES)
 

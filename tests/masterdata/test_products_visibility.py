@@ -9,3 +9,21 @@ def test_discontinued_products_are_only_for_catalogue_managers(login):
     for who in ("admin", "finance"):
         body = login(who).get("/products?active=0").get_data(as_text=True)
         assert "P-OLD01" in body and "P-AJ450" not in body
+
+
+def test_admin_exports_the_user_list(login):
+    import io
+
+    from openpyxl import load_workbook
+
+    admin = login("admin")
+    csv_text = admin.get("/admin/users?format=csv&role=distributor",
+                         headers={"Accept-Language": "en"}).get_data().decode("utf-8-sig")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("Username,Full name,Role")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == ["dist.bj", "dist.gz", "dist.sh", "dist.tj"]
+    assert "北京鑫源商贸有限公司" in csv_text
+    book = load_workbook(io.BytesIO(admin.get("/admin/users?format=xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert len(rows) == 1 + 15 and rows[0][0] == "用户名"
+    assert login("finance").get("/admin/users?format=csv").status_code == 403
