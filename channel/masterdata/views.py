@@ -40,6 +40,20 @@ def _show_error(form, err):
     (field.errors if field is not None else form.form_errors).append(MESSAGES[err.code])
 
 
+def _save(form, save, then):
+    """Run the service `save`; a broken rule shows on the form and changes nothing, otherwise
+    commit and redirect to `then(obj)`. Returns None when the form is to be shown again."""
+    try:
+        obj = save()
+    except MasterDataError as err:
+        db.session.rollback()
+        _show_error(form, err)
+        return None
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(then(obj))
+
+
 def _status(form):
     return 200 if not form.errors else 422
 
@@ -95,16 +109,11 @@ def edit_region(region_id=None):
     form = RegionForm(obj=region, regions=[r for r in _all_regions() if r is not region])
     if form.validate_on_submit():
         parent = db.session.get(Region, form.parent_id.data) if form.parent_id.data else None
-        try:
-            region = save_region(region, code=form.code.data.strip(), name=form.name.data.strip(),
-                                 parent=parent, by=current_user)
-        except MasterDataError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".show_region", region_id=region.id))
+        done = _save(form, lambda: save_region(region, code=form.code.data.strip(),
+                                               name=form.name.data.strip(), parent=parent, by=current_user),
+                     lambda saved: url_for(".show_region", region_id=saved.id))
+        if done:
+            return done
     return render_template("masterdata/region_form.html", form=form, region=region), _status(form)
 
 
@@ -210,22 +219,16 @@ def edit_account(account_id=None):
     if form.validate_on_submit():
         region = db.session.get(Region, form.region_id.data)
         supplier = db.session.get(Account, form.supplier_id.data) if form.supplier_id.data else None
-        try:
-            account = save_account(
-                account, by=current_user, code=form.code.data.strip(), name=form.name.data.strip(),
-                kind=form.kind.data, region=region, supplier=supplier,
-                contact_name=form.contact_name.data or None, phone=form.phone.data or None,
-                address=form.address.data or None, credit_limit_fen=form.credit_limit.fen,
-                payment_terms_days=form.payment_terms_days.data, status=form.status.data,
-                notes=form.notes.data or None,
-            )
-        except MasterDataError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".show_account", account_id=account.id))
+        done = _save(form, lambda: save_account(
+            account, by=current_user, code=form.code.data.strip(), name=form.name.data.strip(),
+            kind=form.kind.data, region=region, supplier=supplier,
+            contact_name=form.contact_name.data or None, phone=form.phone.data or None,
+            address=form.address.data or None, credit_limit_fen=form.credit_limit.fen,
+            payment_terms_days=form.payment_terms_days.data, status=form.status.data,
+            notes=form.notes.data or None,
+        ), lambda saved: url_for(".show_account", account_id=saved.id))
+        if done:
+            return done
     return render_template("masterdata/account_form.html", form=form, account=account), _status(form)
 
 
@@ -283,15 +286,10 @@ def edit_product(product_id=None):
     if request.method == "GET" and product is not None:
         form.list_price.data = money_field_value(product.list_price_fen)
     if form.validate_on_submit():
-        try:
-            save_product(product, by=current_user, code=form.code.data.strip(),
-                         name=form.name.data.strip(), unit=form.unit.data.strip(),
-                         list_price_fen=form.list_price.fen, active=form.active.data)
-        except MasterDataError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".list_products"))
+        done = _save(form, lambda: save_product(
+            product, by=current_user, code=form.code.data.strip(), name=form.name.data.strip(),
+            unit=form.unit.data.strip(), list_price_fen=form.list_price.fen, active=form.active.data,
+        ), lambda saved: url_for(".list_products"))
+        if done:
+            return done
     return render_template("masterdata/product_form.html", form=form, product=product), _status(form)
