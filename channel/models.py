@@ -1,5 +1,6 @@
 """Imports every area's models so that Alembic and the app see the whole schema."""
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import LoginAttempt, User, supervisor_regions  # noqa: F401
+from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401
 from .system.models import SchedulerHeartbeat, Setting  # noqa: F401

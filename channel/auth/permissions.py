@@ -80,7 +80,20 @@ def _edit_account_archive(user, account):
     return user.role == "supervisor" and _view_account(user, account)
 
 
+def _post_documents(user, account):
+    # The company's ledgers are kept by finance; a distributor keeps its dealers' ledgers.
+    if account.supplier_id is None:
+        return user.role in ("admin", "finance")
+    return user.role == "distributor" and account.supplier_id == user.account_id
+
+
 RULES = {
+    "view_ledger": _view_account,
+    "post_documents": _post_documents,
+    "override_credit": _post_documents,
+    "reverse_documents": _post_documents,
+    "close_periods": lambda user, _=None: user.role in ("admin", "finance"),
+    "reopen_periods": lambda user, _=None: user.role == "admin",
     "view_account": _view_account,
     "create_account": lambda user, _=None: user.role in ("admin", "finance"),
     "edit_account": lambda user, _=None: user.role in ("admin", "finance"),

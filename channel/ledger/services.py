@@ -1,0 +1,459 @@
+"""Posting documents, reversing them, closing months, and reading balances and statements.
+
+Services validate, change, flush and audit; the caller commits once (after `begin_write()` from
+channel.transactions). Balances start from the latest month-end snapshot and add only the entries
+after it, so that no balance ever sums the whole history.
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..core import ledger as core
+from ..core.money import MAX_ABS_FEN
+from ..core.periods import Month
+from ..db_types import utcnow
+from ..extensions import db
+from ..masterdata.models import Account, Product
+from .models import (
+    CREDIT_KINDS,
+    DEBIT_KINDS,
+    DOCUMENT_KINDS,
+    EITHER_KINDS,
+    LINE_KINDS,
+    PAYMENT_METHODS,
+    PREFIXES,
+    BalanceSnapshot,
+    Document,
+    DocumentCounter,
+    DocumentLine,
+    LedgerEntry,
+    Period,
+)
+
+
+class LedgerError(Exception):
+    """A posting rule was broken. `code` names it, `field` is the input it concerns, `info`
+    carries the figures for the message (fen as int)."""
+
+    def __init__(self, code, field=None, **info):
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.info = info
+
+
+class DuplicateConflict(LedgerError):
+    """The external reference exists already with different content (HTTP 409)."""
+
+    def __init__(self, document, differences):
+        super().__init__("external_ref_conflict", "external_ref", number=document.number,
+                         fields=", ".join(differences))
+        self.document = document
+        self.differences = differences
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product
+    quantity: int
+    unit_price_fen: int
+
+
+@dataclass
+class PostResult:
+    document: Document
+    created: bool
+    warnings: list = field(default_factory=list)
+
+
+# --- periods --------------------------------------------------------------------------------
+
+def period_status(month: Month) -> str:
+    row = db.session.get(Period, str(month))
+    return row.status if row is not None else "open"
+
+
+def is_closed(month: Month) -> bool:
+    return period_status(month) == "closed"
+
+
+def last_closed_month(before: Month | None = None) -> Month | None:
+    stmt = select(func.max(Period.month)).where(Period.status == "closed")
+    if before is not None:
+        stmt = stmt.where(Period.month < str(before))
+    value = db.session.execute(stmt).scalar_one()
+    return Month.parse(value) if value else None
+
+
+def _lock_ledger_for_close():
+    # PostgreSQL: wait for every transaction that is inserting entries, and keep new ones out
+    # until this close commits, so that no entry slips into a month being snapshotted.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE ledger_entries IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def close_period(month: Month, *, by, today: date):
+    if month.last_day >= today:
+        raise LedgerError("period_not_ended", "month", month=str(month))
+    _lock_ledger_for_close()
+    period = db.session.get(Period, str(month))
+    if period is not None and period.status == "closed":
+        raise LedgerError("period_already_closed", "month", month=str(month))
+    prev = month.prev()
+    if not is_closed(prev):
+        earlier = db.session.execute(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.entry_date < month.first_day)
+        ).scalar_one()
+        if earlier:
+            raise LedgerError("previous_period_open", "month", month=str(month), previous=str(prev))
+    if period is None:
+        period = Period(month=str(month))
+        db.session.add(period)
+    period.status = "closed"
+    period.closed_at = utcnow()
+    period.closed_by_id = getattr(by, "id", None)
+    _write_snapshots(month)
+    db.session.flush()
+    record("period_closed", None, by=by, object_type="periods", label=str(month))
+    return period
+
+
+def _write_snapshots(month: Month):
+    prev = {a: c for a, c in db.session.execute(
+        select(BalanceSnapshot.account_id, BalanceSnapshot.closing_fen)
+        .where(BalanceSnapshot.month == str(month.prev()))
+    ).all()}
+    if not prev:
+        # No snapshot for the month before: this is the first close, so start from the beginning.
+        start = None
+    else:
+        start = month.first_day
+    stmt = select(
+        LedgerEntry.account_id,
+        func.coalesce(func.sum(case((LedgerEntry.amount_fen > 0, LedgerEntry.amount_fen), else_=0)), 0),
+        func.coalesce(func.sum(case((LedgerEntry.amount_fen < 0, -LedgerEntry.amount_fen), else_=0)), 0),
+    ).where(LedgerEntry.entry_date <= month.last_day).group_by(LedgerEntry.account_id)
+    if start is not None:
+        stmt = stmt.where(LedgerEntry.entry_date >= start)
+    moved = {a: (int(d), int(c)) for a, d, c in db.session.execute(stmt).all()}
+    db.session.execute(delete(BalanceSnapshot).where(BalanceSnapshot.month == str(month)))
+    rows = []
+    for account_id in set(prev) | set(moved):
+        debit, credit = moved.get(account_id, (0, 0))
+        opening = prev.get(account_id, 0) if start is not None else 0
+        rows.append({"account_id": account_id, "month": str(month), "debit_fen": debit,
+                     "credit_fen": credit, "closing_fen": opening + debit - credit})
+    if rows:
+        db.session.execute(insert(BalanceSnapshot), rows)
+
+
+def reopen_period(month: Month, *, reason: str, by):
+    if not (reason or "").strip():
+        raise LedgerError("reason_required", "reason")
+    period = db.session.get(Period, str(month))
+    if period is None or period.status != "closed":
+        raise LedgerError("period_not_closed", "month", month=str(month))
+    later = last_closed_month()
+    if later is not None and later != month:
+        raise LedgerError("later_period_closed", "month", month=str(month), later=str(later))
+    period.status = "open"
+    period.reopened_at = utcnow()
+    period.reopened_by_id = getattr(by, "id", None)
+    period.reopen_reason = reason.strip()
+    db.session.execute(delete(BalanceSnapshot).where(BalanceSnapshot.month == str(month)))
+    db.session.flush()
+    record("period_reopened", None, by=by, object_type="periods", label=str(month), reason=reason.strip())
+    return period
+
+
+# --- balances -------------------------------------------------------------------------------
+
+def _base_month(on: date | None) -> Month | None:
+    """The latest closed month that ends on or before `on` (any closed month when on is None)."""
+    if on is None:
+        return last_closed_month()
+    month = Month.of(on)
+    if on == month.last_day and is_closed(month):
+        return month
+    return last_closed_month(before=month)
+
+
+def balances_at(on: date | None = None, account_ids=None) -> dict[int, int]:
+    """{account id: balance} at the end of day `on` (None: including every entry). Accounts
+    without any entry are left out (their balance is 0)."""
+    base = _base_month(on)
+    result: dict[int, int] = {}
+    if base is not None:
+        stmt = select(BalanceSnapshot.account_id, BalanceSnapshot.closing_fen).where(
+            BalanceSnapshot.month == str(base))
+        if account_ids is not None:
+            stmt = stmt.where(BalanceSnapshot.account_id.in_(account_ids))
+        result.update({a: int(c) for a, c in db.session.execute(stmt).all()})
+    stmt = select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_fen)).group_by(LedgerEntry.account_id)
+    if base is not None:
+        stmt = stmt.where(LedgerEntry.entry_date > base.last_day)
+    if on is not None:
+        stmt = stmt.where(LedgerEntry.entry_date <= on)
+    if account_ids is not None:
+        stmt = stmt.where(LedgerEntry.account_id.in_(account_ids))
+    for account_id, moved in db.session.execute(stmt).all():
+        result[account_id] = result.get(account_id, 0) + int(moved)
+    return result
+
+
+def balance_at(account, on: date | None = None) -> int:
+    account_id = getattr(account, "id", account)
+    base = _base_month(on)
+    snapshot = 0
+    if base is not None:
+        snapshot = db.session.execute(
+            select(BalanceSnapshot.closing_fen).where(BalanceSnapshot.account_id == account_id,
+                                                      BalanceSnapshot.month == str(base))
+        ).scalar_one_or_none() or 0
+    stmt = select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.account_id == account_id)
+    if base is not None:
+        stmt = stmt.where(LedgerEntry.entry_date > base.last_day)
+    if on is not None:
+        stmt = stmt.where(LedgerEntry.entry_date <= on)
+    return int(snapshot) + int(db.session.execute(stmt).scalar_one())
+
+
+def current_balance(account) -> int:
+    """Everything posted, whatever its date: what credit control looks at."""
+    return balance_at(account, None)
+
+
+def entries_between(account, start: date | None, end: date | None):
+    """(entry, document) pairs of one account, in date order."""
+    stmt = (select(LedgerEntry, Document).join(Document, LedgerEntry.document_id == Document.id)
+            .where(LedgerEntry.account_id == getattr(account, "id", account))
+            .order_by(LedgerEntry.entry_date, LedgerEntry.id))
+    if start is not None:
+        stmt = stmt.where(LedgerEntry.entry_date >= start)
+    if end is not None:
+        stmt = stmt.where(LedgerEntry.entry_date <= end)
+    return db.session.execute(stmt).all()
+
+
+def _core_entry(entry, document, reversed_numbers):
+    description = document.memo or ""
+    if document.reversal_of_id is not None:
+        original = reversed_numbers.get(document.reversal_of_id, "")
+        description = f"↩ {original}" + (f" {document.reason}" if document.reason else "")
+    return core.Entry(on=entry.entry_date, number=document.number, kind=document.kind,
+                      amount_fen=entry.amount_fen, description=description, seq=entry.id)
+
+
+def statement(account, month: Month) -> core.Statement:
+    opening = balance_at(account, month.first_day - timedelta(days=1))
+    rows = entries_between(account, month.first_day, month.last_day)
+    originals = {d.reversal_of_id for _, d in rows if d.reversal_of_id}
+    numbers = dict(db.session.execute(select(Document.id, Document.number).where(Document.id.in_(originals))).all()) if originals else {}
+    return core.build_statement(month, opening, [_core_entry(e, d, numbers) for e, d in rows])
+
+
+def ageing(account, as_of: date) -> core.Ageing:
+    rows = entries_between(account, None, as_of)
+    return core.age([core.Entry(on=e.entry_date, number=d.number, kind=d.kind, amount_fen=e.amount_fen, seq=e.id)
+                     for e, d in rows], as_of)
+
+
+def overdue(account, as_of: date) -> int:
+    rows = entries_between(account, None, as_of)
+    return core.overdue_fen([core.Entry(on=e.entry_date, number=d.number, kind=d.kind, amount_fen=e.amount_fen, seq=e.id)
+                             for e, d in rows], as_of, account.payment_terms_days)
+
+
+# --- posting --------------------------------------------------------------------------------
+
+def _next_number(kind: str, year: int) -> str:
+    prefix = PREFIXES[kind]
+    bump = (update(DocumentCounter)
+            .where(DocumentCounter.prefix == prefix, DocumentCounter.year == year)
+            .values(last_number=DocumentCounter.last_number + 1)
+            .returning(DocumentCounter.last_number))
+    number = db.session.execute(bump).scalar_one_or_none()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(DocumentCounter(prefix=prefix, year=year, last_number=1))
+            number = 1
+        except IntegrityError:  # another transaction created this year's counter first
+            number = db.session.execute(bump).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def _lock_account(account) -> Account:
+    return db.session.execute(
+        select(Account).where(Account.id == account.id).with_for_update()
+    ).scalar_one()
+
+
+def _direction(kind, direction):
+    if kind in DEBIT_KINDS:
+        return "debit"
+    if kind in CREDIT_KINDS:
+        return "credit"
+    if direction not in ("debit", "credit"):
+        raise LedgerError("direction_required", "direction")
+    return direction
+
+
+def _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method, bank_ref, memo, reason):
+    return {
+        "kind": kind, "account": account.code, "date": on.isoformat(), "amount": amount_fen,
+        "direction": direction,
+        "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in lines],
+        "payment_method": payment_method or None, "bank_ref": bank_ref or None,
+        "memo": memo or None, "reason": reason or None,
+    }
+
+
+def _document_fingerprint(doc: Document):
+    return {
+        "kind": doc.kind, "account": doc.account.code, "date": doc.document_date.isoformat(),
+        "amount": doc.amount_fen, "direction": doc.direction,
+        "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in doc.lines],
+        "payment_method": doc.payment_method, "bank_ref": doc.bank_ref, "memo": doc.memo,
+        "reason": doc.reason,
+    }
+
+
+def find_by_external_ref(account, external_ref):
+    return db.session.execute(
+        select(Document).where(Document.supplier_key == (account.supplier_id or 0),
+                               Document.external_ref == external_ref)
+    ).scalar_one_or_none()
+
+
+def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
+    if kind not in DOCUMENT_KINDS:
+        raise LedgerError("kind_unknown", "kind")
+    if not isinstance(on, date):
+        raise LedgerError("date_required", "date")
+    if kind in LINE_KINDS:
+        if not lines:
+            raise LedgerError("lines_required", "lines")
+        for n, line in enumerate(lines, start=1):
+            if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
+                raise LedgerError("quantity_positive", "lines", line=n)
+            if line.quantity > 10_000_000:
+                raise LedgerError("quantity_too_large", "lines", line=n)
+            if not isinstance(line.unit_price_fen, int) or line.unit_price_fen < 0:
+                raise LedgerError("price_not_negative", "lines", line=n)
+            if kind == "shipment" and not line.product.active:
+                raise LedgerError("product_inactive", "lines", line=n, product=line.product.code)
+        amount_fen = sum(line.quantity * line.unit_price_fen for line in lines)
+    elif lines:
+        raise LedgerError("lines_not_allowed", "lines")
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise LedgerError("amount_positive", "amount")
+    if amount_fen > MAX_ABS_FEN:
+        raise LedgerError("amount_too_large", "amount")
+    if kind == "payment" and payment_method not in PAYMENT_METHODS:
+        raise LedgerError("payment_method_required", "payment_method")
+    if kind == "adjustment" and not (reason or "").strip():
+        raise LedgerError("reason_required", "reason")
+    if kind == "shipment" and account.status != "active":
+        raise LedgerError("account_suspended", "account", account=account.code)
+    return amount_fen
+
+
+def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction=None,
+                  external_ref=None, memo=None, payment_method=None, bank_ref=None, reason=None,
+                  override_reason=None) -> PostResult:
+    """Post one document and its one ledger entry. Replaying the same external reference with
+    the same content returns the existing document and posts nothing."""
+    lines = list(lines)
+    external_ref = (external_ref or "").strip() or None
+    memo = (memo or "").strip() or None
+    reason = (reason or "").strip() or None
+    account = _lock_account(account)  # postings to one account queue up behind each other
+    amount_fen = _validate(kind, account, on, amount_fen, lines, payment_method, reason)
+    direction = _direction(kind, direction)
+    if kind != "payment":
+        payment_method = bank_ref = None
+    if external_ref is not None:
+        existing = find_by_external_ref(account, external_ref)
+        if existing is not None:
+            wanted = _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method,
+                                  bank_ref, memo, reason)
+            have = _document_fingerprint(existing)
+            differences = [k for k in wanted if wanted[k] != have[k]]
+            if differences:
+                raise DuplicateConflict(existing, differences)
+            return PostResult(existing, created=False)
+    if is_closed(Month.of(on)):
+        raise LedgerError("period_closed", "date", month=str(Month.of(on)))
+    warnings = []
+    if kind == "shipment":
+        check = core.credit_check(current_balance(account), account.credit_limit_fen, amount_fen)
+        if not check.allowed:
+            if not (override_reason or "").strip():
+                raise LedgerError("credit_limit", "amount", limit=check.credit_limit_fen,
+                                  balance=check.balance_fen, shortfall=check.shortfall_fen)
+            warnings.append("credit_override")
+    document = Document(
+        number=_next_number(kind, on.year), kind=kind, direction=direction, account_id=account.id,
+        supplier_id=account.supplier_id, supplier_key=account.supplier_id or 0, document_date=on,
+        amount_fen=amount_fen, external_ref=external_ref, payment_method=payment_method,
+        bank_ref=(bank_ref or "").strip() or None, reason=reason, memo=memo,
+        credit_override_reason=(override_reason or "").strip() or None if warnings else None,
+        created_by_id=getattr(by, "id", None),
+    )
+    db.session.add(document)
+    db.session.flush()
+    for n, line in enumerate(lines, start=1):
+        db.session.add(DocumentLine(document_id=document.id, line_no=n, product_id=line.product.id,
+                                    quantity=line.quantity, unit_price_fen=line.unit_price_fen,
+                                    amount_fen=line.quantity * line.unit_price_fen))
+    db.session.add(LedgerEntry(account_id=account.id, document_id=document.id, entry_date=on, kind=kind,
+                               amount_fen=document.signed_fen, posted_by_id=getattr(by, "id", None)))
+    db.session.flush()
+    if warnings:
+        record("credit_override", document, by=by, reason=document.credit_override_reason,
+               label=document.number)
+    return PostResult(document, created=True, warnings=warnings)
+
+
+def reverse_document(document: Document, *, reason: str, on: date, by) -> Document:
+    """Post the opposite of `document` dated `on` (an open month). A document is reversed once;
+    a reversal is not reversed again (post a new document instead)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError("reason_required", "reason")
+    _lock_account(document.account)
+    if document.reversal_of_id is not None:
+        raise LedgerError("reversal_not_reversible", number=document.number)
+    already = db.session.execute(select(Document.number).where(Document.reversal_of_id == document.id)).scalar_one_or_none()
+    if already:
+        raise LedgerError("already_reversed", number=document.number, reversal=already)
+    if is_closed(Month.of(on)):
+        raise LedgerError("period_closed", "date", month=str(Month.of(on)))
+    reversal = Document(
+        number=_next_number(document.kind, on.year), kind=document.kind,
+        direction="credit" if document.direction == "debit" else "debit",
+        account_id=document.account_id, supplier_id=document.supplier_id,
+        supplier_key=document.supplier_key, document_date=on, amount_fen=document.amount_fen,
+        payment_method=document.payment_method, reason=reason, memo=document.memo,
+        reversal_of_id=document.id, created_by_id=getattr(by, "id", None),
+    )
+    db.session.add(reversal)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # reversed by someone else a moment ago (unique reversal_of_id)
+        raise LedgerError("already_reversed", number=document.number) from None
+    for line in document.lines:
+        db.session.add(DocumentLine(document_id=reversal.id, line_no=line.line_no, product_id=line.product_id,
+                                    quantity=line.quantity, unit_price_fen=line.unit_price_fen,
+                                    amount_fen=line.amount_fen))
+    db.session.add(LedgerEntry(account_id=reversal.account_id, document_id=reversal.id, entry_date=on,
+                               kind=reversal.kind, amount_fen=reversal.signed_fen,
+                               posted_by_id=getattr(by, "id", None)))
+    db.session.flush()
+    record("reversed", document, by=by, reason=reason, label=f"{document.number} → {reversal.number}")
+    return reversal
