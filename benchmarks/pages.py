@@ -70,7 +70,7 @@ def main():
     app.add_url_rule("/trivial", "trivial", lambda: "ok")
     with app.app_context():
         upgrade()
-        load_demo()
+        load_demo(with_history=False)
     clients = {}
     for who, _ in PAGES:
         if who and who not in clients:

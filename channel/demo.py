@@ -3,6 +3,8 @@
 Idempotent: a database that already holds the demo data is left alone; a database holding any
 other data is refused. Later features extend `load_demo` with their own demo history.
 """
+from datetime import date
+
 from sqlalchemy import func, select
 
 from .audit.services import record
@@ -114,8 +116,9 @@ def has_any_data():
     return False
 
 
-def load_demo():
-    """Load the demo company. Returns False when it was already there."""
+def load_demo(with_history=True, today=None):
+    """Load the demo company (and, unless told otherwise, a year of ledger history up to
+    `today`). Returns False when it was already there."""
     if demo_loaded():
         return False
     if has_any_data():
@@ -161,4 +164,8 @@ def load_demo():
     db.session.flush()
     record("demo_data_loaded", None, by=None, object_type="system", label="demo data")
     db.session.commit()
+    if with_history:
+        from .demo_history import load_history
+
+        load_history(today or date.today())
     return True
