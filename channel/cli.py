@@ -22,6 +22,7 @@ def register_commands(app):
     app.cli.add_command(users)
     app.cli.add_command(serve)
     app.cli.add_command(scheduler)
+    app.cli.add_command(tokens)
 
 
 @click.command("init-db")
@@ -129,3 +130,66 @@ def scheduler():
     from reports.scheduler import run
 
     run(current_app._get_current_object())
+
+
+@click.group()
+def tokens():
+    """API tokens (bearer tokens for /api/v1)."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@with_appcontext
+def create_token_command(username, name):
+    """Create a token for USERNAME and print it (it is shown only this once)."""
+    from .api.services import create_token
+    from .auth.services import find_user
+    from .extensions import db
+
+    user = find_user(username)
+    if user is None or not user.is_active_user:
+        raise click.ClickException(f"No active user {username!r}.")
+    _, token = create_token(user, name=name)
+    db.session.commit()
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+@with_appcontext
+def list_tokens_command(username):
+    """List tokens (prefix, user, name, created, last used, revoked)."""
+    from sqlalchemy import select
+
+    from .api.models import ApiToken
+    from .auth.models import User
+    from .extensions import db
+
+    stmt = select(ApiToken).join(User).order_by(ApiToken.id)
+    if username:
+        stmt = stmt.where(User.username == username.lower())
+    for row in db.session.execute(stmt).scalars():
+        click.echo(f"{row.prefix}…  {row.user.username:16} {row.name:20} created {row.created_at:%Y-%m-%d}  "
+                   f"last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else
+                   f"{row.prefix}…  {row.user.username:16} {row.name:20} created {row.created_at:%Y-%m-%d}  never used"
+                   + ("  REVOKED" if row.revoked_at else ""))
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def revoke_token_command(prefix):
+    """Revoke the token whose printed prefix is PREFIX."""
+    from sqlalchemy import select
+
+    from .api.models import ApiToken
+    from .api.services import revoke_token
+    from .extensions import db
+
+    rows = db.session.execute(select(ApiToken).where(ApiToken.prefix == prefix.rstrip("…"))).scalars().all()
+    if len(rows) != 1:
+        raise click.ClickException(f"{len(rows)} tokens have the prefix {prefix!r}; give one that names exactly one.")
+    revoke_token(rows[0])
+    db.session.commit()
+    click.echo(f"Token {rows[0].prefix}… of {rows[0].user.username} revoked.")

@@ -1,4 +1,4 @@
-from flask import render_template
+from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -23,6 +23,8 @@ TEXTS = {
 
 
 def _page(code, text=None):
+    if request.path.startswith("/api/"):
+        return jsonify({"message": str(text or TEXTS[code])}), code
     return render_template("errors/error.html", code=code, title=TITLES[code],
                            text=text or TEXTS[code]), code
 

@@ -1,4 +1,5 @@
 """Imports every area's models so that Alembic and the app see the whole schema."""
+from .api.models import ApiToken  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import LoginAttempt, User, supervisor_regions  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401

@@ -1,0 +1,47 @@
+"""What every LedgerError code says to a person, in their language, with money as money.
+Shared by the web pages and the API so that both say the same thing."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..core.money import format_fen
+
+MESSAGES = {
+    "kind_unknown": _l("Unknown document kind."),
+    "date_required": _l("Enter a valid date."),
+    "lines_required": _l("Add at least one product line."),
+    "lines_not_allowed": _l("This kind of document has no product lines."),
+    "quantity_positive": _l("Line %(line)s: the quantity must be a whole number above zero."),
+    "quantity_too_large": _l("Line %(line)s: the quantity is too large."),
+    "price_not_negative": _l("Line %(line)s: the unit price must not be negative."),
+    "product_inactive": _l("Line %(line)s: product %(product)s is discontinued and cannot be shipped."),
+    "amount_positive": _l("The amount must be above zero."),
+    "amount_too_large": _l("The amount is too large."),
+    "payment_method_required": _l("Choose how the payment was made."),
+    "reason_required": _l("Give a reason."),
+    "direction_required": _l("Choose debit or credit."),
+    "account_suspended": _l("Account %(account)s is suspended: it accepts no shipments."),
+    "period_closed": _l("%(month)s is closed: nothing can be posted into it."),
+    "credit_limit": _l("This shipment would exceed the credit limit: limit %(limit)s, balance %(balance)s, "
+                       "shortfall %(shortfall)s."),
+    "external_ref_conflict": _l("External reference already used by %(number)s with different content "
+                                "(%(fields)s)."),
+    "reversal_not_reversible": _l("%(number)s is itself a reversal and cannot be reversed; post a new document instead."),
+    "already_reversed": _l("%(number)s has already been reversed."),
+    "period_not_ended": _l("%(month)s has not ended yet and cannot be closed."),
+    "period_already_closed": _l("%(month)s is already closed."),
+    "previous_period_open": _l("Close %(previous)s before %(month)s."),
+    "period_not_closed": _l("%(month)s is not closed."),
+    "later_period_closed": _l("Only the latest closed month can be reopened: reopen %(later)s first."),
+}
+
+MONEY_INFO = ("limit", "balance", "shortfall")
+
+
+def ledger_message(err) -> str:
+    info = {k: (format_fen(v) if k in MONEY_INFO else v) for k, v in err.info.items()}
+    info.setdefault("number", "")
+    info.setdefault("reversal", "")
+    template = MESSAGES.get(err.code)
+    if template is None:
+        return _("The document could not be posted (%(code)s).", code=err.code)
+    return str(template) % info if info else str(template)
