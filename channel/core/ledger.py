@@ -23,6 +23,7 @@ class Entry(NamedTuple):
     amount_fen: int
     description: str = ""
     seq: int = 0  # orders entries within a day
+    reverses: str = ""  # the number of the document this entry reverses (红冲), if any
 
 
 class StatementLine(NamedTuple):
@@ -188,6 +189,12 @@ def _open_debits(entries: Iterable[Entry], as_of: date) -> tuple[list[tuple[Entr
     """
     _check_date("as_of", as_of)
     known = [e for e in _checked(entries) if e.on <= as_of]
+    # A reversal cancels the document it reverses, not the oldest open debit: drop each such
+    # pair first, so that a 红冲 never makes an old unpaid invoice look paid.
+    by_number = {e.number: e for e in known}
+    paired = {e.reverses for e in known
+              if e.reverses in by_number and by_number[e.reverses].amount_fen == -e.amount_fen}
+    known = [e for e in known if e.number not in paired and e.reverses not in paired]
     pool = sum(-e.amount_fen for e in known if e.amount_fen < 0)
     remaining = []
     for debit in sorted((e for e in known if e.amount_fen > 0), key=sort_key):

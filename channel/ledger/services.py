@@ -88,6 +88,18 @@ def last_closed_month(before: Month | None = None) -> Month | None:
     return Month.parse(value) if value else None
 
 
+def _refuse_closed(on: date):
+    """Nothing is posted into a closed month, nor into an open month before the latest closed
+    one (a month left open, without entries, when a later one was closed first): balances start
+    from the latest snapshot, which would never see such an entry."""
+    month = Month.of(on)
+    if is_closed(month):
+        raise LedgerError("period_closed", "date", month=str(month))
+    latest = last_closed_month()
+    if latest is not None and month < latest:
+        raise LedgerError("before_closed_period", "date", month=str(month), closed=str(latest))
+
+
 def _lock_ledger_for_close():
     # PostgreSQL: wait for every transaction that is inserting entries, and keep new ones out
     # until this close commits, so that no entry slips into a month being snapshotted.
@@ -255,16 +267,20 @@ def statement(account, month: Month) -> core.Statement:
     return core.build_statement(month, opening, [_core_entry(e, d, numbers) for e, d in rows])
 
 
-def ageing(account, as_of: date) -> core.Ageing:
+def _ageing_entries(account, as_of: date):
     rows = entries_between(account, None, as_of)
-    return core.age([core.Entry(on=e.entry_date, number=d.number, kind=d.kind, amount_fen=e.amount_fen, seq=e.id)
-                     for e, d in rows], as_of)
+    numbers = {d.id: d.number for _, d in rows}
+    return [core.Entry(on=e.entry_date, number=d.number, kind=d.kind, amount_fen=e.amount_fen, seq=e.id,
+                       reverses=numbers.get(d.reversal_of_id, "") if d.reversal_of_id else "")
+            for e, d in rows]
+
+
+def ageing(account, as_of: date) -> core.Ageing:
+    return core.age(_ageing_entries(account, as_of), as_of)
 
 
 def overdue(account, as_of: date) -> int:
-    rows = entries_between(account, None, as_of)
-    return core.overdue_fen([core.Entry(on=e.entry_date, number=d.number, kind=d.kind, amount_fen=e.amount_fen, seq=e.id)
-                             for e, d in rows], as_of, account.payment_terms_days)
+    return core.overdue_fen(_ageing_entries(account, as_of), as_of, account.payment_terms_days)
 
 
 # --- posting --------------------------------------------------------------------------------
@@ -386,8 +402,7 @@ def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction
             if differences:
                 raise DuplicateConflict(existing, differences)
             return PostResult(existing, created=False)
-    if is_closed(Month.of(on)):
-        raise LedgerError("period_closed", "date", month=str(Month.of(on)))
+    _refuse_closed(on)
     warnings = []
     if kind == "shipment":
         check = core.credit_check(current_balance(account), account.credit_limit_fen, amount_fen)
@@ -431,8 +446,7 @@ def reverse_document(document: Document, *, reason: str, on: date, by) -> Docume
     already = db.session.execute(select(Document.number).where(Document.reversal_of_id == document.id)).scalar_one_or_none()
     if already:
         raise LedgerError("already_reversed", number=document.number, reversal=already)
-    if is_closed(Month.of(on)):
-        raise LedgerError("period_closed", "date", month=str(Month.of(on)))
+    _refuse_closed(on)
     reversal = Document(
         number=_next_number(document.kind, on.year), kind=document.kind,
         direction="credit" if document.direction == "debit" else "debit",

@@ -354,3 +354,22 @@ def test_monthly_statements_chain(entries, opening):
         so_far = [e for e in entries if e.on <= month.last_day]
         assert balance == balance_from_snapshot(opening, so_far)
     assert balance == opening + sum(e.amount_fen for e in entries)
+
+
+def test_reversal_cancels_its_own_document_in_ageing():
+    # An old unpaid invoice (¥1,000.00, 100 days) and a recent wrong one (¥500.00, 5 days) reversed
+    # the same day: the reversal takes out the wrong invoice, the old one stays over 90 days.
+    from datetime import date as _date
+
+    from channel.core.ledger import Entry, age, overdue_fen
+
+    as_of = _date(2026, 6, 30)
+    entries = [
+        Entry(_date(2026, 3, 22), "FH-1", "shipment", 100000),
+        Entry(_date(2026, 6, 25), "FH-2", "shipment", 50000),
+        Entry(_date(2026, 6, 25), "FH-3", "shipment", -50000, reverses="FH-2"),
+    ]
+    result = age(entries, as_of)
+    assert result.buckets_fen == (0, 0, 0, 100000)
+    assert result.total_fen == 100000
+    assert overdue_fen(entries, as_of, 30) == 100000
