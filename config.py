@@ -18,6 +18,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     PAGE_SIZE = 25
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads (imports, receipts); larger answers 413
     # Login throttle: this many failures within the window lock the username (and the address).
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60

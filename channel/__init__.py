@@ -115,6 +115,7 @@ def init_security(app):
 
 def init_blueprints(app):
     from .api.views import bp as api_bp
+    from .ledger.import_views import bp as imports_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
@@ -127,6 +128,7 @@ def init_blueprints(app):
     app.register_blueprint(audit_bp)
     csrf.exempt(api_bp)  # bearer tokens only, never the session cookie: nothing for CSRF to ride on
     app.register_blueprint(api_bp)
+    app.register_blueprint(imports_bp)
     init_errors(app)
     from .auth.permissions import can
 

@@ -93,6 +93,9 @@ RULES = {
     "override_credit": _post_documents,
     "reverse_documents": _post_documents,
     "close_periods": lambda user, _=None: user.role in ("admin", "finance"),
+    # Each row is checked against post_documents for its own account as well.
+    "import_documents": lambda user, _=None: user.role in ("admin", "finance", "distributor"),
+    "view_ageing": lambda user, _=None: user.role in INTERNAL,  # lists are scoped by scope_accounts
     "reopen_periods": lambda user, _=None: user.role == "admin",
     "view_account": _view_account,
     "create_account": lambda user, _=None: user.role in ("admin", "finance"),
