@@ -1,0 +1,190 @@
+"""Ledger speed at scale: 1,000 accounts, 1,000,000 ledger entries, on SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/ledger.py [--engine sqlite|postgresql|both] [--entries 1000000]
+
+History is loaded with bulk inserts (two years of documents and entries) and every month but the
+last is closed through the real `close_period`, which writes the month-end snapshots. Then each
+question is asked through the service layer and, in the same run, as one bare SQL query against
+the same tables: the bare query is the floor, and the ratio to it is the figure that matters.
+Bulk posting is measured through `post_document` (documents per second, committed in batches).
+PostgreSQL runs on a throw-away server on 127.0.0.1 (tests/pg_server.py).
+"""
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from channel import create_app  # noqa: E402
+from channel.core.periods import Month  # noqa: E402
+from channel.extensions import db  # noqa: E402
+from channel.ledger import services  # noqa: E402
+from channel.ledger.models import Document, LedgerEntry  # noqa: E402
+from channel.masterdata.models import Account, Region  # noqa: E402
+from config import TestingConfig  # noqa: E402
+
+FIRST = Month(2024, 1)
+MONTHS = 24
+N_ACCOUNTS = 1000
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def load(n_entries, rng):
+    region = Region(code="R", name="基准区")
+    db.session.add(region)
+    db.session.flush()
+    db.session.execute(insert(Account), [
+        {"code": f"A{i:04d}", "name": f"客户{i:04d}", "kind": "distributor", "region_id": region.id,
+         "credit_limit_fen": 10**12, "payment_terms_days": 30, "status": "active"} for i in range(N_ACCOUNTS)])
+    ids = list(db.session.execute(select(Account.id).order_by(Account.id)).scalars())
+    days = (FIRST + MONTHS - 1).last_day.toordinal() - FIRST.first_day.toordinal() + 1
+    chunk = 50_000
+    kinds = [("shipment", "FH", "debit")] * 6 + [("payment", "HK", "credit")] * 4
+    for start in range(0, n_entries, chunk):
+        docs, entries = [], []
+        for n in range(start, min(start + chunk, n_entries)):
+            kind, prefix, direction = kinds[n % 10]
+            amount = rng.randrange(100, 5_000_000)
+            on = date.fromordinal(FIRST.first_day.toordinal() + rng.randrange(days))
+            docs.append({"id": n + 1, "number": f"{prefix}-B-{n + 1:09d}", "kind": kind, "direction": direction,
+                         "account_id": ids[n % N_ACCOUNTS], "supplier_key": 0, "document_date": on,
+                         "amount_fen": amount, "payment_method": "bank_transfer" if kind == "payment" else None})
+            entries.append({"id": n + 1, "account_id": ids[n % N_ACCOUNTS], "document_id": n + 1, "entry_date": on,
+                            "kind": kind, "amount_fen": amount if direction == "debit" else -amount})
+        db.session.execute(insert(Document), docs)
+        db.session.execute(insert(LedgerEntry), entries)
+        db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("documents", "ledger_entries"):
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n_entries})"))
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    today = (FIRST + MONTHS).first_day + timedelta(days=20)
+    for month in Month.range(FIRST, FIRST + MONTHS - 2):
+        services.close_period(month, by=None, today=today)
+        db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    return ids
+
+
+def run(url, n_entries, repeat):
+    app = create_app(TestingConfig, DATABASE_URL=url, SQLALCHEMY_DATABASE_URI=url)
+    rng = random.Random(1)
+    out = []
+    with app.app_context():
+        upgrade()
+        t0 = time.perf_counter()
+        ids = load(n_entries, rng)
+        print(f"  loaded {n_entries:,} entries and closed {MONTHS - 1} months in {time.perf_counter() - t0:.0f} s",
+              flush=True)
+        account = ids[N_ACCOUNTS // 2]
+        month = FIRST + MONTHS - 3  # a closed month with a closed month before it
+        mid = month.first_day + timedelta(days=14)
+        month_end = month.last_day
+        conn = db.session.connection()
+
+        def bare_statement():
+            conn.execute(text("SELECT closing_fen FROM balance_snapshots WHERE account_id = :a AND month = :m"),
+                         {"a": account, "m": str(month.prev())}).all()
+            conn.execute(text("SELECT e.entry_date, d.number, e.kind, e.amount_fen FROM ledger_entries e "
+                              "JOIN documents d ON d.id = e.document_id WHERE e.account_id = :a "
+                              "AND e.entry_date BETWEEN :s AND :e ORDER BY e.entry_date, e.id"),
+                         {"a": account, "s": month.first_day, "e": month.last_day}).all()
+
+        def bare_balance():
+            conn.execute(text("SELECT (SELECT closing_fen FROM balance_snapshots WHERE account_id = :a AND month = :m)"
+                              " + (SELECT coalesce(sum(amount_fen), 0) FROM ledger_entries WHERE account_id = :a "
+                              "AND entry_date > :s AND entry_date <= :d)"),
+                         {"a": account, "m": str(month.prev()), "s": month.prev().last_day, "d": mid}).all()
+
+        def bare_month_end_all():
+            conn.execute(text("SELECT account_id, closing_fen FROM balance_snapshots WHERE month = :m"),
+                         {"m": str(month)}).all()
+
+        def bare_mid_all():
+            conn.execute(text("SELECT account_id, closing_fen FROM balance_snapshots WHERE month = :m"),
+                         {"m": str(month.prev())}).all()
+            conn.execute(text("SELECT account_id, sum(amount_fen) FROM ledger_entries WHERE entry_date > :s "
+                              "AND entry_date <= :d GROUP BY account_id"),
+                         {"s": month.prev().last_day, "d": mid}).all()
+
+        def plain_group_by():
+            conn.execute(text("SELECT account_id, sum(amount_fen) FROM ledger_entries WHERE entry_date <= :d "
+                              "GROUP BY account_id"), {"d": month_end}).all()
+
+        cases = [
+            ("statement of one account, one month", lambda: services.statement(account, month), bare_statement),
+            ("balance of one account at a mid-month date", lambda: services.balance_at(account, mid), bare_balance),
+            ("all 1,000 month-end balances", lambda: services.balances_at(month_end), bare_month_end_all),
+            ("all 1,000 balances at a mid-month date", lambda: services.balances_at(mid), bare_mid_all),
+        ]
+        for name, ours, floor in cases:
+            ours()
+            floor()
+            a, b = timed(ours, repeat), timed(floor, repeat)
+            out.append((name, a, b))
+            print(f"  {name:44} ours {a:9.2f} ms   bare {b:9.2f} ms   ratio {a / b:5.1f}", flush=True)
+        g = timed(plain_group_by, 3)
+        print(f"  (for scale: all balances by a plain GROUP BY over the history: {g:.0f} ms)", flush=True)
+        # bulk posting through the real service, committed every 500 documents
+        open_day = (FIRST + MONTHS - 1).first_day + timedelta(days=2)
+        n_post = 5000
+        t0 = time.perf_counter()
+        for i in range(n_post):
+            acc = db.session.get(Account, ids[i % N_ACCOUNTS])
+            services.post_document(kind="payment", account=acc, on=open_day, by=None, amount_fen=10_000 + i,
+                                   payment_method="bank_transfer", external_ref=f"BENCH-{i}")
+            if i % 500 == 499:
+                db.session.commit()
+        db.session.commit()
+        rate = n_post / (time.perf_counter() - t0)
+        print(f"  bulk posting through post_document: {rate:,.0f} documents/s ({n_post:,} documents)", flush=True)
+        db.session.remove()
+        db.engine.dispose()
+    return out, rate
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", default="both", choices=["sqlite", "postgresql", "both"])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    print(f"{args.entries:,} entries, {N_ACCOUNTS:,} accounts, {MONTHS} months; Python {sys.version.split()[0]}")
+    if args.engine in ("sqlite", "both"):
+        print("SQLite (file, WAL):")
+        run(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.entries, args.repeat)
+    if args.engine in ("postgresql", "both"):
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        from pg_server import PostgresServer
+
+        server = PostgresServer().start()
+        try:
+            print("PostgreSQL (throw-away server, fsync off):")
+            run(server.create_database("bench"), args.entries, args.repeat)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
