@@ -120,12 +120,14 @@ def init_blueprints(app):
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
     from .errors import init_errors
+    from .ledger.views import bp as ledger_bp
     from .masterdata.views import bp as masterdata_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(masterdata_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(ledger_bp)
     csrf.exempt(api_bp)  # bearer tokens only, never the session cookie: nothing for CSRF to ride on
     app.register_blueprint(api_bp)
     app.register_blueprint(imports_bp)

@@ -11,7 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from channel.extensions import db
 
 APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "login_attempts",
-              "settings", "scheduler_heartbeats", "supervisor_regions"}
+              "settings", "scheduler_heartbeats", "supervisor_regions",
+              "documents", "document_lines", "ledger_entries", "periods", "balance_snapshots",
+              "document_counters", "api_tokens"}
 
 
 def _differences(app):

@@ -35,6 +35,32 @@ LABELS = {
         "logout": _l("Logged out"),
         "sessions_ended": _l("Sessions ended"),
         "demo_data_loaded": _l("Demo data loaded"),
+        "period_closed": _l("Month closed"),
+        "period_reopened": _l("Month reopened"),
+        "reversed": _l("Reversed"),
+        "credit_override": _l("Credit limit overridden"),
+    },
+    # The ledger (channel/ledger/models.py).
+    "document_kind": {
+        "shipment": _l("Shipment"),
+        "payment": _l("Payment received"),
+        "return": _l("Return"),
+        "rebate": _l("Rebate"),
+        "adjustment": _l("Adjustment"),
+        "opening": _l("Opening balance"),
+    },
+    "direction": {"debit": _l("Debit"), "credit": _l("Credit")},
+    "payment_method": {
+        "bank_transfer": _l("Bank transfer"),
+        "cash": _l("Cash"),
+        "acceptance_bill": _l("Bank acceptance bill"),
+    },
+    "period_status": {"open": _l("Open"), "closed": _l("Closed")},
+    # What differs when an external reference comes again with other content.
+    "document_field": {
+        "kind": _l("Kind"), "account": _l("Account"), "date": _l("Date"), "amount": _l("Amount"),
+        "direction": _l("Debit or credit"), "lines": _l("Lines"), "payment_method": _l("Payment method"),
+        "bank_ref": _l("Bank reference"), "memo": _l("Memo"), "reason": _l("Reason"),
     },
     # Field names as the audit log records them.
     "field": {
@@ -55,6 +81,8 @@ LABELS = {
         "regions": _l("Region"),
         "products": _l("Product"),
         "settings": _l("Setting"),
+        "documents": _l("Document"),
+        "periods": _l("Month"),
         "system": _l("System"),
     },
 }

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..core.money import format_fen
+from ..i18n import label
 
 MESSAGES = {
     "kind_unknown": _l("Unknown document kind."),
@@ -21,6 +22,7 @@ MESSAGES = {
     "direction_required": _l("Choose debit or credit."),
     "account_suspended": _l("Account %(account)s is suspended: it accepts no shipments."),
     "period_closed": _l("%(month)s is closed: nothing can be posted into it."),
+    "before_closed_period": _l("The books are closed up to %(closed)s: nothing can be posted into %(month)s."),
     "credit_limit": _l("This shipment would exceed the credit limit: limit %(limit)s, balance %(balance)s, "
                        "shortfall %(shortfall)s."),
     "external_ref_conflict": _l("External reference already used by %(number)s with different content "
@@ -39,6 +41,8 @@ MONEY_INFO = ("limit", "balance", "shortfall")
 
 def ledger_message(err) -> str:
     info = {k: (format_fen(v) if k in MONEY_INFO else v) for k, v in err.info.items()}
+    if getattr(err, "differences", None):  # DuplicateConflict: the fields by their names
+        info["fields"] = ", ".join(str(label(name, "document_field")) for name in err.differences)
     info.setdefault("number", "")
     info.setdefault("reversal", "")
     template = MESSAGES.get(err.code)

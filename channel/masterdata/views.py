@@ -10,6 +10,7 @@ from ..core.money import fen_to_decimal
 from ..exports import export_response
 from ..extensions import db
 from ..i18n import label
+from ..ledger.services import current_balance
 from .forms import AccountArchiveForm, AccountForm, ProductForm, RegionForm, money_field_value
 from .models import ACCOUNT_KINDS, ACCOUNT_STATUSES, Account, Product, Region, in_tree_order
 from .services import MasterDataError, save_account, save_account_archive, save_product, save_region
@@ -191,7 +192,8 @@ def show_account(account_id):
         scope_accounts(select(Account).where(Account.supplier_id == account.id), current_user)
         .order_by(Account.code)
     ).scalars().all()
-    return render_template("masterdata/account.html", account=account, dealers=dealers)
+    balance = current_balance(account) if can("view_ledger", account) else None
+    return render_template("masterdata/account.html", account=account, dealers=dealers, balance=balance)
 
 
 def _distributors():
