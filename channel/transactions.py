@@ -1,7 +1,9 @@
 """Transactions that write money.
 
-PostgreSQL: a posting locks the account row (SELECT ... FOR UPDATE), so two postings to one
-account run one after the other and each sees the other's result.
+PostgreSQL: a posting locks its number series (document_counters row), then the account row
+(SELECT ... FOR NO KEY UPDATE), in that order, so two postings to one account run one after the
+other and each sees the other's result; the order keeps a single posting out of deadlocks with
+a transaction posting several documents of one kind (see _lock_counter in ledger/services.py).
 
 SQLite has one writer at a time, and in WAL mode a transaction that has read and then tries to
 write after another writer committed fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting.

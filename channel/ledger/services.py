@@ -5,7 +5,7 @@ channel.transactions). Balances start from the latest month-end snapshot and add
 after it, so that no balance ever sums the whole history.
 """
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -92,12 +92,22 @@ def _refuse_closed(on: date):
     """Nothing is posted into a closed month, nor into an open month before the latest closed
     one (a month left open, without entries, when a later one was closed first): balances start
     from the latest snapshot, which would never see such an entry."""
+    _lock_ledger_for_posting()
     month = Month.of(on)
     if is_closed(month):
         raise LedgerError("period_closed", "date", month=str(month))
     latest = last_closed_month()
     if latest is not None and month < latest:
         raise LedgerError("before_closed_period", "date", month=str(month), closed=str(latest))
+
+
+def _lock_ledger_for_posting():
+    # PostgreSQL: the lock an INSERT into ledger_entries takes anyway, taken before the period is
+    # read. It waits for a close in progress (SHARE ROW EXCLUSIVE), so the period read next is the
+    # committed one and a posting racing the close gets "period_closed", not the trigger's raw
+    # database error; and a close that starts later waits for this posting to commit.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE ledger_entries IN ROW EXCLUSIVE MODE"))
 
 
 def _lock_ledger_for_close():
@@ -302,9 +312,41 @@ def _next_number(kind: str, year: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
+def _lock_counter(kind, on):
+    """PostgreSQL: lock the number series (prefix, year) *before* the account row.
+
+    The counter row stays locked until commit once a number is taken. Taken after the account
+    lock, a transaction posting several documents (an import: DL-BJ001, then DL-BJ002) held the
+    counter and waited for DL-BJ002, while a single posting held DL-BJ002 and waited for the
+    counter: deadlock. Locking the series first, the single posting waits holding nothing.
+    The row is created (last_number 0) if this is the year's first document of the kind."""
+    if db.session.get_bind().dialect.name != "postgresql" or kind not in PREFIXES or not isinstance(on, date):
+        return
+    key = (DocumentCounter.prefix == PREFIXES[kind], DocumentCounter.year == on.year)
+    lock = select(DocumentCounter.last_number).where(*key).with_for_update()
+    if db.session.execute(lock).first() is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(DocumentCounter).values(prefix=PREFIXES[kind], year=on.year,
+                                                                  last_number=0))
+        except IntegrityError:  # created by another transaction meanwhile: wait for it, lock it
+            db.session.execute(lock).one()
+
+
 def _lock_account(account) -> Account:
+    # FOR NO KEY UPDATE (key_share=True), not FOR UPDATE: it still queues postings to one account,
+    # but does not block the FOR KEY SHARE that PostgreSQL takes on a referenced row when a row
+    # pointing at it is inserted. With FOR UPDATE a dealer's document (supplier_id -> GD-BJ01)
+    # waited for a posting to GD-BJ01 that itself waited for the dealer's document counter:
+    # deadlock; and so did a month close inserting snapshots (account_id) against postings
+    # waiting for the close's table lock.
+    # populate_existing: the locked row's values replace what the session read before the lock
+    # (PostgreSQL; on SQLite begin_write's commit has expired them already). Otherwise a request
+    # that had loaded the account judged status and credit limit by that earlier read, and
+    # shipped to an account an admin had suspended in between.
     return db.session.execute(
-        select(Account).where(Account.id == account.id).with_for_update()
+        select(Account).where(Account.id == account.id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     ).scalar_one()
 
 
@@ -348,7 +390,7 @@ def find_by_external_ref(account, external_ref):
 def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
     if kind not in DOCUMENT_KINDS:
         raise LedgerError("kind_unknown", "kind")
-    if not isinstance(on, date):
+    if isinstance(on, datetime) or not isinstance(on, date):  # a timestamp is not a business day
         raise LedgerError("date_required", "date")
     if kind in LINE_KINDS:
         if not lines:
@@ -358,10 +400,9 @@ def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
                 raise LedgerError("quantity_positive", "lines", line=n)
             if line.quantity > 10_000_000:
                 raise LedgerError("quantity_too_large", "lines", line=n)
-            if not isinstance(line.unit_price_fen, int) or line.unit_price_fen < 0:
+            if (not isinstance(line.unit_price_fen, int) or isinstance(line.unit_price_fen, bool)
+                    or line.unit_price_fen < 0):
                 raise LedgerError("price_not_negative", "lines", line=n)
-            if kind == "shipment" and not line.product.active:
-                raise LedgerError("product_inactive", "lines", line=n, product=line.product.code)
         amount_fen = sum(line.quantity * line.unit_price_fen for line in lines)
     elif lines:
         raise LedgerError("lines_not_allowed", "lines")
@@ -373,9 +414,20 @@ def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
         raise LedgerError("payment_method_required", "payment_method")
     if kind == "adjustment" and not (reason or "").strip():
         raise LedgerError("reason_required", "reason")
-    if kind == "shipment" and account.status != "active":
-        raise LedgerError("account_suspended", "account", account=account.code)
     return amount_fen
+
+
+def _refuse_unshippable(kind, account, lines):
+    """What the account's status and the catalogue allow today. Checked after the replay lookup:
+    the ERP retrying a shipment posted while the account was active (or the product on sale)
+    gets that document back, as every replay does, not an error."""
+    if kind != "shipment":
+        return
+    for n, line in enumerate(lines, start=1):
+        if not line.product.active:
+            raise LedgerError("product_inactive", "lines", line=n, product=line.product.code)
+    if account.status != "active":
+        raise LedgerError("account_suspended", "account", account=account.code)
 
 
 def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction=None,
@@ -387,21 +439,30 @@ def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction
     external_ref = (external_ref or "").strip() or None
     memo = (memo or "").strip() or None
     reason = (reason or "").strip() or None
+    # Normalised before the replay comparison too: stored stripped, a retry with the same
+    # " BT001 " must compare equal to what was stored, not be a 409.
+    bank_ref = (bank_ref or "").strip() or None
+    _lock_counter(kind, on)  # before the account: see there
     account = _lock_account(account)  # postings to one account queue up behind each other
     amount_fen = _validate(kind, account, on, amount_fen, lines, payment_method, reason)
     direction = _direction(kind, direction)
     if kind != "payment":
         payment_method = bank_ref = None
+
+    def replay(existing):
+        wanted = _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method,
+                              bank_ref, memo, reason)
+        have = _document_fingerprint(existing)
+        differences = [k for k in wanted if wanted[k] != have[k]]
+        if differences:
+            raise DuplicateConflict(existing, differences)
+        return PostResult(existing, created=False)
+
     if external_ref is not None:
         existing = find_by_external_ref(account, external_ref)
         if existing is not None:
-            wanted = _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method,
-                                  bank_ref, memo, reason)
-            have = _document_fingerprint(existing)
-            differences = [k for k in wanted if wanted[k] != have[k]]
-            if differences:
-                raise DuplicateConflict(existing, differences)
-            return PostResult(existing, created=False)
+            return replay(existing)
+    _refuse_unshippable(kind, account, lines)
     _refuse_closed(on)
     warnings = []
     if kind == "shipment":
@@ -419,8 +480,17 @@ def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction
         credit_override_reason=(override_reason or "").strip() or None if warnings else None,
         created_by_id=getattr(by, "id", None),
     )
-    db.session.add(document)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:
+        # PostgreSQL: the account lock queues postings to one account only, so another account
+        # of the same supplier may have committed this external reference a moment ago (the
+        # unique index waited for it). Answer as if it had been there first: 409, or a replay.
+        existing = find_by_external_ref(account, external_ref) if external_ref else None
+        if existing is None:
+            raise
+        return replay(existing)
     for n, line in enumerate(lines, start=1):
         db.session.add(DocumentLine(document_id=document.id, line_no=n, product_id=line.product.id,
                                     quantity=line.quantity, unit_price_fen=line.unit_price_fen,
@@ -440,6 +510,9 @@ def reverse_document(document: Document, *, reason: str, on: date, by) -> Docume
     reason = (reason or "").strip()
     if not reason:
         raise LedgerError("reason_required", "reason")
+    if isinstance(on, datetime) or not isinstance(on, date):  # as in _validate: a TypeError before
+        raise LedgerError("date_required", "date")
+    _lock_counter(document.kind, on)  # before the account, as in post_document
     _lock_account(document.account)
     if document.reversal_of_id is not None:
         raise LedgerError("reversal_not_reversible", number=document.number)
@@ -455,12 +528,15 @@ def reverse_document(document: Document, *, reason: str, on: date, by) -> Docume
         payment_method=document.payment_method, reason=reason, memo=document.memo,
         reversal_of_id=document.id, created_by_id=getattr(by, "id", None),
     )
-    db.session.add(reversal)
+    number = document.number
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending *before* its
+        # SAVEPOINT, so a reversal added before it failed outside the savepoint, and the session
+        # was left needing a rollback (PendingRollbackError instead of "already_reversed").
         with db.session.begin_nested():
-            db.session.flush()
+            db.session.add(reversal)
     except IntegrityError:  # reversed by someone else a moment ago (unique reversal_of_id)
-        raise LedgerError("already_reversed", number=document.number) from None
+        raise LedgerError("already_reversed", number=number) from None
     for line in document.lines:
         db.session.add(DocumentLine(document_id=reversal.id, line_no=line.line_no, product_id=line.product_id,
                                     quantity=line.quantity, unit_price_fen=line.unit_price_fen,
