@@ -122,15 +122,21 @@ def _database_url(request, engine, kind, tmp_path):
     return server.create_database(f"t{next(_counter)}", template=templates[kind])
 
 
-def _make_app(request, engine, kind, tmp_path):
-    url = _database_url(request, engine, kind, tmp_path)
-    app = _testing_app(url, REPORTS_DIR=str(tmp_path / "reports"))
+def app_on(request, engine, url, **extra):
+    """An app on `url` for one test; afterwards its connections are closed and, on PostgreSQL,
+    its database is dropped."""
+    app = _testing_app(url, **extra)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     if engine == "postgresql":
         request.getfixturevalue("pg_server").drop_database(url.rsplit("/", 1)[1])
+
+
+def _make_app(request, engine, kind, tmp_path):
+    url = _database_url(request, engine, kind, tmp_path)
+    yield from app_on(request, engine, url, REPORTS_DIR=str(tmp_path / "reports"))
 
 
 @pytest.fixture

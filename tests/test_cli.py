@@ -10,7 +10,7 @@ from channel.demo import DISTRIBUTORS, DEALERS, PRODUCTS, REGIONS, USERS
 from channel.extensions import db
 from channel.masterdata.models import Account, Product, Region
 
-from .conftest import _testing_app
+from .conftest import _testing_app, app_on
 from .helpers import EN, location_path, shared_demo_app  # noqa: F401  (fixture)
 
 STRONG = "Vermilion-Kettle-42"
@@ -31,13 +31,7 @@ def blank_app(request, engine, tmp_path):
     else:
         server = request.getfixturevalue("pg_server")
         url = server.create_database(f"blank_{tmp_path.name[-20:].replace('-', '_')}")
-    app = _testing_app(url)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if engine == "postgresql":
-        request.getfixturevalue("pg_server").drop_database(url.rsplit("/", 1)[1])
+    yield from app_on(request, engine, url)
 
 
 def test_init_db_creates_the_schema_and_can_run_again(blank_app):

@@ -29,6 +29,16 @@ def _plain_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _inclusive(start, end):
+    """start, start.next(), ... end: the one walk over months and ten-day periods alike."""
+    current = start
+    while current <= end:
+        yield current
+        if current == end:
+            return
+        current = current.next()
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Month:
     """A calendar month, ordered by (year, month); `str` is "2026-03", `key` is 202603."""
@@ -75,12 +85,7 @@ class Month:
     @classmethod
     def range(cls, start: "Month", end: "Month") -> Iterator["Month"]:
         """start..end inclusive; empty when end is before start."""
-        current = start
-        while current <= end:
-            yield current
-            if current == end:
-                return
-            current = current.next()
+        return _inclusive(start, end)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -174,12 +179,7 @@ class TenDay:
     @classmethod
     def range(cls, start: "TenDay", end: "TenDay") -> Iterator["TenDay"]:
         """start..end inclusive; empty when end is before start."""
-        current = start
-        while current <= end:
-            yield current
-            if current == end:
-                return
-            current = current.next()
+        return _inclusive(start, end)
 
     def __str__(self) -> str:
         return f"{self.month}-{self.index}"
