@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
 
 from channel import create_app
@@ -22,6 +23,13 @@ from config import TestingConfig
 from .pg_server import PostgresServer, Unavailable
 
 ENGINES = ["sqlite", "postgresql"]
+
+# Property tests explore new random cases on every local run; CI (.ci/run sets
+# CHANNEL_HYPOTHESIS_PROFILE=ci) replays a fixed seed so that its verdict is reproducible. A case a
+# local run finds becomes a worked example in the test file.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("thorough", max_examples=5000)  # for a long hunt by hand
+settings.load_profile(os.environ.get("CHANNEL_HYPOTHESIS_PROFILE", "default"))
 
 
 class ChannelClient(FlaskClient):

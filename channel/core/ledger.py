@@ -191,10 +191,21 @@ def _open_debits(entries: Iterable[Entry], as_of: date) -> tuple[list[tuple[Entr
     known = [e for e in _checked(entries) if e.on <= as_of]
     # A reversal cancels the document it reverses, not the oldest open debit: drop each such
     # pair first, so that a 红冲 never makes an old unpaid invoice look paid.
-    by_number = {e.number: e for e in known}
-    paired = {e.reverses for e in known
-              if e.reverses in by_number and by_number[e.reverses].amount_fen == -e.amount_fen}
-    known = [e for e in known if e.number not in paired and e.reverses not in paired]
+    # Pairs are matched by identity: an entry never reverses itself, and each original is
+    # cancelled at most once, whatever the numbers look like.
+    originals: dict[str, list[Entry]] = {}
+    for e in known:
+        originals.setdefault(e.number, []).append(e)
+    dropped: set[int] = set()
+    for e in known:
+        if not e.reverses or id(e) in dropped:
+            continue
+        match = next((o for o in originals.get(e.reverses, ())
+                      if o is not e and id(o) not in dropped and o.amount_fen == -e.amount_fen),
+                     None)
+        if match is not None:
+            dropped.update((id(e), id(match)))
+    known = [e for e in known if id(e) not in dropped]
     pool = sum(-e.amount_fen for e in known if e.amount_fen < 0)
     remaining = []
     for debit in sorted((e for e in known if e.amount_fen > 0), key=sort_key):

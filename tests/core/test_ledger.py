@@ -373,3 +373,34 @@ def test_reversal_cancels_its_own_document_in_ageing():
     assert result.buckets_fen == (0, 0, 0, 100000)
     assert result.total_fen == 100000
     assert overdue_fen(entries, as_of, 30) == 100000
+
+
+def test_a_zero_entry_never_reverses_itself():
+    # Found by Hypothesis in CI: an entry of 0.00 that names its own number as the document it
+    # reverses (or shares its number with another) must not cancel anything but itself.
+    from datetime import date as _date
+
+    from channel.core.ledger import Entry, age
+
+    entries = [
+        Entry(_date(2025, 1, 1), "0", "opening", 1),
+        Entry(_date(2025, 1, 1), "0", "opening", 0, reverses="0"),
+    ]
+    result = age(entries, _date(2026, 6, 30))
+    assert result.total_fen == 1 and sum(result.buckets_fen) == 1
+
+
+def test_each_document_is_cancelled_once_by_reversals():
+    # Two reversals naming the same document: only one pair cancels, the other stays a credit.
+    from datetime import date as _date
+
+    from channel.core.ledger import Entry, age
+
+    entries = [
+        Entry(_date(2026, 6, 1), "FH-1", "shipment", 100000),
+        Entry(_date(2026, 6, 2), "FH-2", "shipment", 30000),
+        Entry(_date(2026, 6, 3), "HC-1", "shipment", -30000, reverses="FH-2"),
+        Entry(_date(2026, 6, 4), "HC-2", "shipment", -30000, reverses="FH-2"),
+    ]
+    result = age(entries, _date(2026, 6, 30))
+    assert result.total_fen == 70000
