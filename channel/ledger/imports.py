@@ -1,9 +1,10 @@
 """Importing shipments or payments from a CSV or Excel file (e.g. an ERP export).
 
 The whole file is checked first; every bad row is reported with its line number and reason and
-then nothing is posted. A good file posts all its documents in one transaction. Every row carries
-the ERP's external reference, so uploading the same file again posts nothing new. Shipment rows
-with the same external reference are the lines of one shipment.
+then nothing is posted. A good file posts all its documents in one transaction, as one batch
+(post_documents: the ledger's rules, at a cost per file rather than per document). Every row
+carries the ERP's external reference, so uploading the same file again posts nothing new.
+Shipment rows with the same external reference are the lines of one shipment.
 """
 import csv
 import io
@@ -20,7 +21,7 @@ from ..extensions import db
 from ..masterdata.models import Account, Product
 from .messages import ledger_message
 from .models import PAYMENT_METHODS
-from .services import LedgerError, LineInput, post_document
+from .services import DocumentInput, LedgerError, LineInput, post_documents
 
 COLUMNS = {
     "shipment": ["external_ref", "date", "account", "product", "quantity", "unit_price", "memo"],
@@ -192,17 +193,22 @@ def check_and_post(kind: str, rows: list[list[str]], *, user) -> ImportResult:
     if not documents:
         result.errors.append((2, _("The file has no rows.")))
         return result
-    for ref, doc in documents.items():
-        try:
-            if kind == "shipment":
-                posted = post_document(kind="shipment", account=doc["account"], on=doc["on"], by=user,
-                                       lines=doc["lines"], external_ref=ref, memo=doc["memo"])
-            else:
-                posted = post_document(kind="payment", account=doc["account"], on=doc["on"], by=user,
-                                       amount_fen=doc["amount"], payment_method=doc["method"],
-                                       bank_ref=doc["bank_ref"], external_ref=ref, memo=doc["memo"])
-        except LedgerError as err:
-            result.errors.append((doc["first"], ledger_message(err)))
-            continue
-        (result.posted if posted.created else result.replayed).append(posted.document.number)
+    inputs = [_document_input(kind, ref, doc) for ref, doc in documents.items()]
+    try:
+        posted = post_documents(inputs, by=user)
+    except LedgerError as err:
+        firsts = [doc["first"] for doc in documents.values()]
+        result.errors.extend((firsts[refused.index], ledger_message(refused)) for refused in err.refused)
+        return result
+    for one in posted:
+        (result.posted if one.created else result.replayed).append(one.document.number)
     return result
+
+
+def _document_input(kind, ref, doc) -> DocumentInput:
+    if kind == "shipment":
+        return DocumentInput(kind="shipment", account=doc["account"], on=doc["on"], lines=doc["lines"],
+                             external_ref=ref, memo=doc["memo"])
+    return DocumentInput(kind="payment", account=doc["account"], on=doc["on"], amount_fen=doc["amount"],
+                         payment_method=doc["method"], bank_ref=doc["bank_ref"], external_ref=ref,
+                         memo=doc["memo"])

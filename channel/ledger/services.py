@@ -1,20 +1,37 @@
 """Posting documents, reversing them, closing months, and reading balances and statements.
 
 Services validate, change, flush and audit; the caller commits once (after `begin_write()` from
-channel.transactions). Balances start from the latest month-end snapshot and add only the entries
-after it, so that no balance ever sums the whole history.
+channel.transactions). Documents post in batches (post_documents, what the import uses; a single
+posting is the batch of one), so that a batch costs a few statements, not a few per document.
+Balances start from the latest month-end snapshot and add only the entries after it, so that no
+balance ever sums the whole history.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, case, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..audit.services import record
 from ..core import ledger as core
 from ..core.money import MAX_ABS_FEN
-from ..core.periods import Month
+from ..core.periods import MAX_YEAR, Month
 from ..db_types import utcnow
 from ..extensions import db
 from ..masterdata.models import Account, Product
@@ -44,10 +61,14 @@ class LedgerError(Exception):
         self.code = code
         self.field = field
         self.info = info
+        self.index = None  # which input of a batch (post_documents) it concerns
+        self.refused = [self]  # a batch: the errors of every refused input, this one first
 
 
 class DuplicateConflict(LedgerError):
-    """The external reference exists already with different content (HTTP 409)."""
+    """The external reference exists already with different content (HTTP 409). `document` is
+    the one holding it; for a reference used earlier in the same batch, the planned document
+    (its number is what the message needs)."""
 
     def __init__(self, document, differences):
         super().__init__("external_ref_conflict", "external_ref", number=document.number,
@@ -65,9 +86,17 @@ class LineInput:
 
 @dataclass
 class PostResult:
-    document: Document
+    """What posting one input did. `document` is loaded when first asked for: a batch's caller
+    (the import) often needs no more than the numbers."""
+
+    document_id: int
+    number: str
     created: bool
     warnings: list = field(default_factory=list)
+
+    @property
+    def document(self) -> Document:
+        return db.session.get(Document, self.document_id)
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -89,17 +118,22 @@ def last_closed_month(before: Month | None = None) -> Month | None:
     return Month.parse(value) if value else None
 
 
-def _refuse_closed(on: date):
+def _closed_months() -> frozenset[str]:
+    """Every closed month ("2026-03"), read once per posting (a batch) after the ledger lock."""
+    _lock_ledger_for_posting()
+    return frozenset(db.session.execute(select(Period.month).where(Period.status == "closed")).scalars())
+
+
+def _refuse_closed(on: date, closed: frozenset[str]):
     """Nothing is posted into a closed month, nor into an open month before the latest closed
     one (a month left open, without entries, when a later one was closed first): balances start
     from the latest snapshot, which would never see such an entry."""
-    _lock_ledger_for_posting()
-    month = Month.of(on)
-    if is_closed(month):
-        raise LedgerError("period_closed", "date", month=str(month))
-    latest = last_closed_month()
+    month = str(Month.of(on))
+    if month in closed:
+        raise LedgerError("period_closed", "date", month=month)
+    latest = max(closed, default=None)
     if latest is not None and month < latest:
-        raise LedgerError("before_closed_period", "date", month=str(month), closed=str(latest))
+        raise LedgerError("before_closed_period", "date", month=month, closed=latest)
 
 
 def _lock_ledger_for_posting():
@@ -194,34 +228,44 @@ def reopen_period(month: Month, *, reason: str, by):
 
 # --- balances -------------------------------------------------------------------------------
 
-def _base_month(on: date | None) -> Month | None:
-    """The latest closed month that ends on or before `on` (any closed month when on is None)."""
-    if on is None:
-        return last_closed_month()
+LAST_DAY = Month(MAX_YEAR, 12).last_day  # no entry is dated later: "on" for every entry
+DAWN = date(1, 1, 1)
+
+
+def _through(on: date) -> str:
+    """The latest month whose snapshot may answer for the end of day `on`: its own month when
+    `on` is its last day, else the month before."""
     month = Month.of(on)
-    if on == month.last_day and is_closed(month):
-        return month
-    return last_closed_month(before=month)
+    return str(month if on == month.last_day else month.prev())
+
+
+@cache
+def _base_month():
+    """The month a balance starts from: the latest closed month up to the bound `through`
+    ("2026-03"; NULL when none). Its snapshot holds everything up to its last day."""
+    return (select(func.max(Period.month))
+            .where(Period.status == "closed", Period.month <= bindparam("through")))
 
 
 def balances_at(on: date | None = None, account_ids=None) -> dict[int, int]:
     """{account id: balance} at the end of day `on` (None: including every entry). Accounts
-    without any entry are left out (their balance is 0)."""
-    base = _base_month(on)
+    without any entry are left out (their balance is 0). The base month is read first: with the
+    dates known, the engines plan the scan over all accounts' entries well, and it is skipped
+    when the snapshot is the answer."""
+    on = on or LAST_DAY
+    base = db.session.execute(_base_month(), {"through": _through(on)}).scalar_one()
     result: dict[int, int] = {}
     if base is not None:
-        stmt = select(BalanceSnapshot.account_id, BalanceSnapshot.closing_fen).where(
-            BalanceSnapshot.month == str(base))
+        stmt = (select(BalanceSnapshot.account_id, BalanceSnapshot.closing_fen)
+                .where(BalanceSnapshot.month == base))
         if account_ids is not None:
             stmt = stmt.where(BalanceSnapshot.account_id.in_(account_ids))
         result.update({a: int(c) for a, c in db.session.execute(stmt).all()})
-    if base is not None and on is not None and on <= base.last_day:
+    start = Month.parse(base).next().first_day if base is not None else DAWN
+    if start > on:
         return result  # the snapshot is the answer: nothing to add after it
-    stmt = select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_fen)).group_by(LedgerEntry.account_id)
-    if base is not None:
-        stmt = stmt.where(LedgerEntry.entry_date > base.last_day)
-    if on is not None:
-        stmt = stmt.where(LedgerEntry.entry_date <= on)
+    stmt = (select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_fen)).group_by(LedgerEntry.account_id)
+            .where(LedgerEntry.entry_date >= start, LedgerEntry.entry_date <= on))
     if account_ids is not None:
         stmt = stmt.where(LedgerEntry.account_id.in_(account_ids))
     for account_id, moved in db.session.execute(stmt).all():
@@ -229,23 +273,50 @@ def balances_at(on: date | None = None, account_ids=None) -> dict[int, int]:
     return result
 
 
+class _first_day_after(FunctionElement):
+    """The first day of the month after a "YYYY-MM" month, in SQL: where the entries after a
+    month-end snapshot start. Each engine does month arithmetic in its own words."""
+
+    type = Date()
+    name = "first_day_after"
+    inherit_cache = True
+
+
+@compiles(_first_day_after, "sqlite")
+def _first_day_after_sqlite(element, compiler, **kw):
+    # Dates are ISO text on SQLite: the result compares with entry_date as stored.
+    return f"date({compiler.process(element.clauses, **kw)} || '-01', '+1 month')"
+
+
+@compiles(_first_day_after, "postgresql")
+def _first_day_after_postgresql(element, compiler, **kw):
+    # Cast back to DATE, or entry_date would be compared as a timestamp and lose its index.
+    month = compiler.process(element.clauses, **kw)
+    return f"CAST(CAST({month} || '-01' AS DATE) + INTERVAL '1 month' AS DATE)"
+
+
+@cache
+def _balance_statement():
+    """One account's balance in one round trip, for the binds `account`, `through` and `on`: the
+    base month's snapshot plus the entries after that month up to `on`, as scalar subqueries (the
+    base month one of them too), built once."""
+    base = _base_month().scalar_subquery()
+    account = bindparam("account")
+    snapshot = select(BalanceSnapshot.closing_fen).where(BalanceSnapshot.account_id == account,
+                                                         BalanceSnapshot.month == base).scalar_subquery()
+    moved = select(func.sum(LedgerEntry.amount_fen)).where(
+        LedgerEntry.account_id == account,
+        LedgerEntry.entry_date >= func.coalesce(_first_day_after(base), DAWN),
+        LedgerEntry.entry_date <= bindparam("on", type_=Date())).scalar_subquery()
+    return select(func.coalesce(snapshot, 0) + func.coalesce(moved, 0))
+
+
 def balance_at(account, on: date | None = None) -> int:
-    account_id = getattr(account, "id", account)
-    base = _base_month(on)
-    snapshot = 0
-    if base is not None:
-        snapshot = db.session.execute(
-            select(BalanceSnapshot.closing_fen).where(BalanceSnapshot.account_id == account_id,
-                                                      BalanceSnapshot.month == str(base))
-        ).scalar_one_or_none() or 0
-    if base is not None and on is not None and on <= base.last_day:
-        return int(snapshot)
-    stmt = select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.account_id == account_id)
-    if base is not None:
-        stmt = stmt.where(LedgerEntry.entry_date > base.last_day)
-    if on is not None:
-        stmt = stmt.where(LedgerEntry.entry_date <= on)
-    return int(snapshot) + int(db.session.execute(stmt).scalar_one())
+    """One account's balance at the end of day `on` (None: including every entry): balances_at
+    for one account, in one statement (a single balance is asked for far more often)."""
+    on = on or LAST_DAY
+    params = {"account": getattr(account, "id", account), "through": _through(on), "on": on}
+    return int(db.session.execute(_balance_statement(), params).scalar_one())
 
 
 def current_balance(account) -> int:
@@ -265,19 +336,25 @@ def entries_between(account, start: date | None, end: date | None):
     return db.session.execute(stmt).all()
 
 
+@cache
+def _statement_entries():
+    """One account's entries of a date range with what a statement line shows, built once.
+    Plain columns, not ORM objects: a statement is read far more often than it is written."""
+    original = aliased(Document)
+    return (select(LedgerEntry.entry_date, LedgerEntry.id, LedgerEntry.amount_fen, Document.number,
+                   Document.kind, Document.memo, Document.reason, original.number)
+            .join(Document, LedgerEntry.document_id == Document.id)
+            .outerjoin(original, Document.reversal_of_id == original.id)
+            .where(LedgerEntry.account_id == bindparam("account"),
+                   LedgerEntry.entry_date >= bindparam("start", type_=Date()),
+                   LedgerEntry.entry_date <= bindparam("end", type_=Date()))
+            .order_by(LedgerEntry.entry_date, LedgerEntry.id))
+
+
 def statement(account, month: Month) -> core.Statement:
     opening = balance_at(account, month.first_day - timedelta(days=1))
-    # Plain columns, not ORM objects: a statement is read far more often than it is written.
-    original = aliased(Document)
-    rows = db.session.execute(
-        select(LedgerEntry.entry_date, LedgerEntry.id, LedgerEntry.amount_fen, Document.number, Document.kind,
-               Document.memo, Document.reason, original.number)
-        .join(Document, LedgerEntry.document_id == Document.id)
-        .outerjoin(original, Document.reversal_of_id == original.id)
-        .where(LedgerEntry.account_id == getattr(account, "id", account),
-               LedgerEntry.entry_date >= month.first_day, LedgerEntry.entry_date <= month.last_day)
-        .order_by(LedgerEntry.entry_date, LedgerEntry.id)
-    ).all()
+    rows = db.session.execute(_statement_entries(), {"account": getattr(account, "id", account),
+                                                      "start": month.first_day, "end": month.last_day})
     entries = []
     for on, seq, amount, number, kind, memo, reason, reversed_number in rows:
         description = memo or ""
@@ -306,45 +383,96 @@ def overdue(account, as_of: date) -> int:
 
 # --- posting --------------------------------------------------------------------------------
 
-def _next_number(kind: str, year: int) -> str:
-    prefix = PREFIXES[kind]
-    bump = (update(DocumentCounter)
-            .where(DocumentCounter.prefix == prefix, DocumentCounter.year == year)
-            .values(last_number=DocumentCounter.last_number + 1)
-            .returning(DocumentCounter.last_number))
-    number = db.session.execute(bump).scalar_one_or_none()
-    if number is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(DocumentCounter(prefix=prefix, year=year, last_number=1))
-            number = 1
-        except IntegrityError:  # another transaction created this year's counter first
-            number = db.session.execute(bump).scalar_one()
-    return f"{prefix}-{year}-{number:06d}"
+@dataclass(frozen=True)
+class DocumentInput:
+    """One document to post: what post_document takes. `account` and the lines' products are
+    loaded objects, amounts are fen; `amount_fen` is left out for kinds with lines."""
+
+    kind: str
+    account: Account
+    on: date
+    amount_fen: int | None = None
+    lines: tuple = ()
+    direction: str | None = None
+    external_ref: str | None = None
+    memo: str | None = None
+    payment_method: str | None = None
+    bank_ref: str | None = None
+    reason: str | None = None
+    override_reason: str | None = None
+
+    def normalised(self) -> "DocumentInput":
+        """Texts stripped, blank ones None; payment fields only on payments. Normalised before
+        the replay comparison too: stored stripped, a retry with the same " BT001 " must compare
+        equal to what was stored, not be a 409."""
+        payment = self.kind == "payment"
+        return replace(self, lines=tuple(self.lines), external_ref=_stripped(self.external_ref),
+                       memo=_stripped(self.memo), reason=_stripped(self.reason),
+                       override_reason=_stripped(self.override_reason),
+                       payment_method=self.payment_method if payment else None,
+                       bank_ref=_stripped(self.bank_ref) if payment else None)
 
 
-def _lock_counter(kind, on):
-    """PostgreSQL: lock the number series (prefix, year) *before* the account row.
+def _stripped(value):
+    return (value or "").strip() or None
 
-    The counter row stays locked until commit once a number is taken. Taken after the account
-    lock, a transaction posting several documents (an import: DL-BJ001, then DL-BJ002) held the
-    counter and waited for DL-BJ002, while a single posting held DL-BJ002 and waited for the
-    counter: deadlock. Locking the series first, the single posting waits holding nothing.
+
+def _chunks(values, size=1000) -> list[list]:
+    """A list cut for IN (...): both engines cap the parameters of one statement."""
+    values = list(values)
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _series(kind, on) -> tuple[str, int] | None:
+    """The number series (prefix, year) a document takes its number from; None for an unknown
+    kind or a date that is none (refused by _validate)."""
+    if kind in PREFIXES and isinstance(on, date):
+        return PREFIXES[kind], on.year
+    return None
+
+
+def _number(series, n: int) -> str:
+    prefix, year = series
+    return f"{prefix}-{year}-{n:06d}"
+
+
+def _lock_counters(series) -> dict[tuple[str, int], int]:
+    """{(prefix, year): last number given} of every series, each locked in one fixed order."""
+    return {one: _lock_counter(*one) for one in sorted(set(series) - {None})}
+
+
+def _lock_counter(prefix: str, year: int) -> int:
+    """The last number given in one series, its row locked *before* any account row (PostgreSQL;
+    on SQLite the transaction holds the write lock already).
+
+    The counter row stays locked until commit. Taken after the account lock, a transaction
+    posting several documents (an import: DL-BJ001, then DL-BJ002) held the counter and waited
+    for DL-BJ002, while a single posting held DL-BJ002 and waited for the counter: deadlock.
+    Locking the series first, the single posting waits holding nothing.
     The row is created (last_number 0) if this is the year's first document of the kind."""
-    if db.session.get_bind().dialect.name != "postgresql" or kind not in PREFIXES or not isinstance(on, date):
-        return
-    key = (DocumentCounter.prefix == PREFIXES[kind], DocumentCounter.year == on.year)
-    lock = select(DocumentCounter.last_number).where(*key).with_for_update()
-    if db.session.execute(lock).first() is None:
+    lock = (select(DocumentCounter.last_number)
+            .where(DocumentCounter.prefix == prefix, DocumentCounter.year == year).with_for_update())
+    last = db.session.execute(lock).scalar_one_or_none()
+    if last is None:
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(DocumentCounter).values(prefix=PREFIXES[kind], year=on.year,
+                db.session.execute(insert(DocumentCounter).values(prefix=prefix, year=year,
                                                                   last_number=0))
+            last = 0
         except IntegrityError:  # created by another transaction meanwhile: wait for it, lock it
-            db.session.execute(lock).one()
+            last = db.session.execute(lock).scalar_one()
+    return last
 
 
-def _lock_account(account) -> Account:
+def _store_counters(last: dict[tuple[str, int], int]):
+    """Write back the last number given per series: one UPDATE however many numbers were taken."""
+    db.session.execute(update(DocumentCounter), [
+        {"prefix": prefix, "year": year, "last_number": n} for (prefix, year), n in last.items()])
+
+
+def _lock_accounts(ids) -> dict[int, Account]:
+    """{id: account}, the rows locked in id order (after the counters), so that postings to one
+    account queue up behind each other and two batches never wait for each other crosswise."""
     # FOR NO KEY UPDATE (key_share=True), not FOR UPDATE: it still queues postings to one account,
     # but does not block the FOR KEY SHARE that PostgreSQL takes on a referenced row when a row
     # pointing at it is inserted. With FOR UPDATE a dealer's document (supplier_id -> GD-BJ01)
@@ -355,10 +483,12 @@ def _lock_account(account) -> Account:
     # (PostgreSQL; on SQLite begin_write's commit has expired them already). Otherwise a request
     # that had loaded the account judged status and credit limit by that earlier read, and
     # shipped to an account an admin had suspended in between.
-    return db.session.execute(
-        select(Account).where(Account.id == account.id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    accounts = {}
+    for chunk in _chunks(sorted(ids)):
+        accounts.update((account.id, account) for account in db.session.execute(
+            select(Account).where(Account.id.in_(chunk)).order_by(Account.id)
+            .with_for_update(key_share=True).execution_options(populate_existing=True)).scalars())
+    return accounts
 
 
 def _direction(kind, direction):
@@ -371,13 +501,13 @@ def _direction(kind, direction):
     return direction
 
 
-def _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method, bank_ref, memo, reason):
+def _fingerprint(item: DocumentInput, account, amount_fen, direction):
     return {
-        "kind": kind, "account": account.code, "date": on.isoformat(), "amount": amount_fen,
+        "kind": item.kind, "account": account.code, "date": item.on.isoformat(), "amount": amount_fen,
         "direction": direction,
-        "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in lines],
-        "payment_method": payment_method or None, "bank_ref": bank_ref or None,
-        "memo": memo or None, "reason": reason or None,
+        "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in item.lines],
+        "payment_method": item.payment_method or None, "bank_ref": item.bank_ref or None,
+        "memo": item.memo or None, "reason": item.reason or None,
     }
 
 
@@ -391,11 +521,43 @@ def _document_fingerprint(doc: Document):
     }
 
 
+LOOKUP_SIZES = (1, 10, 100)  # references per lookup statement: a few shapes, each built once
+
+
+@cache
+def _refs_lookup(size: int):
+    """One row: for each pair bound as s0, r0 ... (supplier key, external ref), the id of the
+    document holding it, or NULL. Each is its own equality lookup on the unique index: asked
+    `external_ref IN (...)` instead, SQLite believed its statistics (after ANALYZE, most documents
+    share one NULL reference) and scanned the whole table. A shorter list is padded with NULL
+    references, which match nothing."""
+    def lookup(n):
+        return select(Document.id).where(Document.supplier_key == bindparam(f"s{n}", type_=Integer()),
+                                         Document.external_ref == bindparam(f"r{n}", type_=String()))
+
+    return select(*[lookup(n).scalar_subquery() for n in range(size)])
+
+
+def _find_by_refs(keys) -> dict:
+    """{(supplier key, external ref): document} of the documents posted with these references,
+    their lines loaded for the replay comparison."""
+    found = []
+    for chunk in _chunks(keys, LOOKUP_SIZES[-1]):
+        size = next(size for size in LOOKUP_SIZES if size >= len(chunk))
+        chunk += [(0, None)] * (size - len(chunk))
+        params = {f"{name}{n}": value for n, pair in enumerate(chunk) for name, value in zip("sr", pair)}
+        found += [doc_id for doc_id in db.session.execute(_refs_lookup(size), params).one()
+                  if doc_id is not None]
+    documents = {}
+    for chunk in _chunks(found):
+        documents.update(((doc.supplier_key, doc.external_ref), doc) for doc in db.session.execute(
+            select(Document).options(selectinload(Document.lines)).where(Document.id.in_(chunk))).scalars())
+    return documents
+
+
 def find_by_external_ref(account, external_ref):
-    return db.session.execute(
-        select(Document).where(Document.supplier_key == (account.supplier_id or 0),
-                               Document.external_ref == external_ref)
-    ).scalar_one_or_none()
+    key = (account.supplier_id or 0, external_ref)
+    return _find_by_refs([key]).get(key)
 
 
 def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
@@ -441,78 +603,192 @@ def _refuse_unshippable(kind, account, lines):
         raise LedgerError("account_suspended", "account", account=account.code)
 
 
-def post_document(*, kind, account, on, by, amount_fen=None, lines=(), direction=None,
-                  external_ref=None, memo=None, payment_method=None, bank_ref=None, reason=None,
-                  override_reason=None) -> PostResult:
-    """Post one document and its one ledger entry. Replaying the same external reference with
-    the same content returns the existing document and posts nothing."""
-    lines = list(lines)
-    external_ref = (external_ref or "").strip() or None
-    memo = (memo or "").strip() or None
-    reason = (reason or "").strip() or None
-    # Normalised before the replay comparison too: stored stripped, a retry with the same
-    # " BT001 " must compare equal to what was stored, not be a 409.
-    bank_ref = (bank_ref or "").strip() or None
-    _lock_counter(kind, on)  # before the account: see there
-    account = _lock_account(account)  # postings to one account queue up behind each other
-    amount_fen = _validate(kind, account, on, amount_fen, lines, payment_method, reason)
-    direction = _direction(kind, direction)
-    if kind != "payment":
-        payment_method = bank_ref = None
+@dataclass
+class _New:
+    """A document the batch writes: its number, and what it does to the account's balance."""
 
-    def replay(existing):
-        wanted = _fingerprint(kind, account, on, amount_fen, direction, lines, payment_method,
-                              bank_ref, memo, reason)
-        have = _document_fingerprint(existing)
-        differences = [k for k in wanted if wanted[k] != have[k]]
-        if differences:
-            raise DuplicateConflict(existing, differences)
-        return PostResult(existing, created=False)
+    item: DocumentInput
+    account: Account
+    amount_fen: int
+    direction: str
+    fingerprint: dict | None  # for a later input with the same external reference
+    number: str
+    warnings: list
+    document_id: int | None = None  # once written
 
-    if external_ref is not None:
-        existing = find_by_external_ref(account, external_ref)
-        if existing is not None:
-            return replay(existing)
-    _refuse_unshippable(kind, account, lines)
-    _refuse_closed(on)
-    warnings = []
-    if kind == "shipment":
-        check = core.credit_check(current_balance(account), account.credit_limit_fen, amount_fen)
-        if not check.allowed:
-            if not (override_reason or "").strip():
-                raise LedgerError("credit_limit", "amount", limit=check.credit_limit_fen,
-                                  balance=check.balance_fen, shortfall=check.shortfall_fen)
-            warnings.append("credit_override")
-    document = Document(
-        number=_next_number(kind, on.year), kind=kind, direction=direction, account_id=account.id,
-        supplier_id=account.supplier_id, supplier_key=account.supplier_id or 0, document_date=on,
-        amount_fen=amount_fen, external_ref=external_ref, payment_method=payment_method,
-        bank_ref=(bank_ref or "").strip() or None, reason=reason, memo=memo,
-        credit_override_reason=(override_reason or "").strip() or None if warnings else None,
-        created_by_id=getattr(by, "id", None),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(document)
-    except IntegrityError:
-        # PostgreSQL: the account lock queues postings to one account only, so another account
-        # of the same supplier may have committed this external reference a moment ago (the
-        # unique index waited for it). Answer as if it had been there first: 409, or a replay.
-        existing = find_by_external_ref(account, external_ref) if external_ref else None
-        if existing is None:
-            raise
-        return replay(existing)
-    for n, line in enumerate(lines, start=1):
-        db.session.add(DocumentLine(document_id=document.id, line_no=n, product_id=line.product.id,
-                                    quantity=line.quantity, unit_price_fen=line.unit_price_fen,
-                                    amount_fen=line.quantity * line.unit_price_fen))
-    db.session.add(LedgerEntry(account_id=account.id, document_id=document.id, entry_date=on, kind=kind,
-                               amount_fen=document.signed_fen, posted_by_id=getattr(by, "id", None)))
-    db.session.flush()
-    if warnings:
-        record("credit_override", document, by=by, reason=document.credit_override_reason,
-               label=document.number)
-    return PostResult(document, created=True, warnings=warnings)
+    @property
+    def signed_fen(self) -> int:
+        return self.amount_fen if self.direction == "debit" else -self.amount_fen
+
+    def row(self, by_id, now) -> dict:
+        item, account = self.item, self.account
+        return {"number": self.number, "kind": item.kind, "direction": self.direction,
+                "account_id": account.id, "supplier_id": account.supplier_id,
+                "supplier_key": account.supplier_id or 0, "document_date": item.on,
+                "amount_fen": self.amount_fen, "external_ref": item.external_ref,
+                "payment_method": item.payment_method, "bank_ref": item.bank_ref, "reason": item.reason,
+                "memo": item.memo, "created_by_id": by_id, "created_at": now,
+                "credit_override_reason": item.override_reason if self.warnings else None}
+
+
+def _replay(earlier, wanted: dict):
+    """The document posted before with this reference (or earlier in the batch) if its content
+    is the same; a 409 naming what differs if not."""
+    have = earlier.fingerprint if isinstance(earlier, _New) else _document_fingerprint(earlier)
+    differences = [k for k in wanted if wanted[k] != have[k]]
+    if differences:
+        raise DuplicateConflict(earlier, differences)
+    return earlier
+
+
+class _Plan:
+    """What a batch does, input by input: each judged by post_document's rules as if posted on
+    its own after the inputs before it in the same transaction (a reference posted earlier in the
+    batch is a replay; a shipment's credit check sees the balance the earlier inputs leave). The
+    period state, the existing references and the balances are read once. A refused input is
+    recorded in `errors` and changes nothing, so that a caller can list every refusal."""
+
+    def __init__(self, items, accounts, last_numbers):
+        self.accounts = accounts
+        self.last = dict(last_numbers)
+        self.known = _find_by_refs({self._ref_key(item) for item in items if item.external_ref})
+        self.closed = _closed_months()
+        shipping = {item.account.id for item in items if item.kind == "shipment"}
+        self.balances = balances_at(None, shipping) if shipping else {}
+        self.outcomes = []  # per input: (_New or the earlier document, created)
+        self.errors = []
+        for index, item in enumerate(items):
+            try:
+                self.outcomes.append(self._judge(item))
+            except LedgerError as err:
+                err.index = index
+                self.errors.append(err)
+
+    @property
+    def new(self) -> list[_New]:
+        return [target for target, created in self.outcomes if created]
+
+    def _ref_key(self, item):
+        return self.accounts[item.account.id].supplier_id or 0, item.external_ref
+
+    def refs_taken_meanwhile(self) -> bool:
+        """Whether another transaction has committed the reference of a document this plan
+        would write (PostgreSQL: a posting to another account of the same supplier)."""
+        return bool(_find_by_refs({self._ref_key(one.item) for one in self.new
+                                   if one.item.external_ref is not None}))
+
+    def _judge(self, item: DocumentInput):
+        account = self.accounts[item.account.id]
+        amount_fen = _validate(item.kind, account, item.on, item.amount_fen, item.lines,
+                               item.payment_method, item.reason)
+        direction = _direction(item.kind, item.direction)
+        fingerprint = _fingerprint(item, account, amount_fen, direction) if item.external_ref else None
+        if item.external_ref is not None and self._ref_key(item) in self.known:
+            return _replay(self.known[self._ref_key(item)], fingerprint), False
+        _refuse_unshippable(item.kind, account, item.lines)
+        _refuse_closed(item.on, self.closed)
+        warnings = self._credit_check(item, account, amount_fen)
+        series = _series(item.kind, item.on)
+        self.last[series] += 1
+        new = _New(item, account, amount_fen, direction, fingerprint, _number(series, self.last[series]),
+                   warnings)
+        self.balances[account.id] = self.balances.get(account.id, 0) + new.signed_fen
+        if item.external_ref is not None:
+            self.known[self._ref_key(item)] = new
+        return new, True
+
+    def _credit_check(self, item, account, amount_fen) -> list:
+        if item.kind != "shipment":
+            return []
+        check = core.credit_check(self.balances.get(account.id, 0), account.credit_limit_fen, amount_fen)
+        if check.allowed:
+            return []
+        if item.override_reason is None:
+            raise LedgerError("credit_limit", "amount", limit=check.credit_limit_fen,
+                              balance=check.balance_fen, shortfall=check.shortfall_fen)
+        return ["credit_override"]
+
+    def write(self, last_numbers, by):
+        """The new documents, their lines and entries, one INSERT per table executed for all the
+        rows (on the tables: no ORM objects are built for rows nobody may look at), and each
+        number series moved on once. One timestamp for the batch: it posts in one transaction."""
+        new = self.new
+        if not new:
+            return
+        _store_counters({series: n for series, n in self.last.items() if n != last_numbers[series]})
+        by_id, now = getattr(by, "id", None), utcnow()
+        documents = Document.__table__
+        # The ids are read back by number rather than RETURNING: with RETURNING, the rows go as
+        # multi-row statements with thousands of parameters, which psycopg parses in Python and
+        # PostgreSQL plans anew, where one short INSERT runs many times, prepared once (and
+        # SQLAlchemy, asked to keep the rows' order, sends one statement per row on SQLite).
+        db.session.execute(insert(documents), [one.row(by_id, now) for one in new])
+        ids = {}
+        for chunk in _chunks(one.number for one in new):
+            ids.update(db.session.execute(select(documents.c.number, documents.c.id)
+                                          .where(documents.c.number.in_(chunk))).all())
+        lines, entries = [], []
+        for one in new:
+            one.document_id = document_id = ids[one.number]
+            lines.extend({"document_id": document_id, "line_no": n, "product_id": line.product.id,
+                          "quantity": line.quantity, "unit_price_fen": line.unit_price_fen,
+                          "amount_fen": line.quantity * line.unit_price_fen}
+                         for n, line in enumerate(one.item.lines, start=1))
+            entries.append({"account_id": one.account.id, "document_id": document_id,
+                            "entry_date": one.item.on, "kind": one.item.kind, "amount_fen": one.signed_fen,
+                            "posted_at": now, "posted_by_id": by_id})
+        if lines:
+            db.session.execute(insert(DocumentLine.__table__), lines)
+        db.session.execute(insert(LedgerEntry.__table__), entries)
+
+    def results(self) -> list[PostResult]:
+        return [PostResult(target.document_id, target.number, created=True, warnings=target.warnings)
+                if created else PostResult(target.document_id if isinstance(target, _New) else target.id,
+                                           target.number, created=False)
+                for target, created in self.outcomes]
+
+
+def post_documents(inputs, *, by) -> list[PostResult]:
+    """Post many documents (DocumentInput) in the caller's transaction, each with its one ledger
+    entry, by exactly post_document's rules (post_document is the batch of one), in input order.
+
+    The cost is per batch, not per document: one lock and one number bump per series, every
+    account locked once, the periods, the existing references and the balances read once, and
+    multi-row INSERTs. Any refused input refuses the whole batch and nothing is written: the
+    LedgerError of the first refused input is raised, `index` naming it, `refused` listing every
+    refused input's error. A replay (an external reference posted before, or earlier in the batch,
+    with the same content) gives that document with created=False."""
+    items = [item.normalised() for item in inputs]
+    last_numbers = _lock_counters(_series(item.kind, item.on) for item in items)  # before the accounts
+    accounts = _lock_accounts({item.account.id for item in items})
+    while True:
+        plan = _Plan(items, accounts, last_numbers)
+        if plan.errors:
+            plan.errors[0].refused = plan.errors
+            raise plan.errors[0]
+        try:
+            with db.session.begin_nested():
+                plan.write(last_numbers, by)
+            break
+        except IntegrityError:
+            # PostgreSQL: the account lock queues postings to one account only, so another account
+            # of the same supplier may have committed one of these external references a moment
+            # ago (the unique index waited for it). Judge the batch again as if it had been there
+            # first: a replay, or a 409.
+            if not plan.refs_taken_meanwhile():
+                raise
+    for one in plan.new:
+        if one.warnings:
+            record("credit_override", db.session.get(Document, one.document_id), by=by,
+                   reason=one.item.override_reason, label=one.number)
+    return plan.results()
+
+
+def post_document(*, by, **fields) -> PostResult:
+    """Post one document (the fields of DocumentInput) and its one ledger entry: the batch of
+    one. Replaying the same external reference with the same content returns the existing
+    document and posts nothing."""
+    return post_documents([DocumentInput(**fields)], by=by)[0]
 
 
 def reverse_document(document: Document, *, reason: str, on: date, by) -> Document:
@@ -523,16 +799,19 @@ def reverse_document(document: Document, *, reason: str, on: date, by) -> Docume
         raise LedgerError("reason_required", "reason")
     if isinstance(on, datetime) or not isinstance(on, date):  # as in _validate: a TypeError before
         raise LedgerError("date_required", "date")
-    _lock_counter(document.kind, on)  # before the account, as in post_document
-    _lock_account(document.account)
+    series = _series(document.kind, on)
+    last = _lock_counters([series])  # before the account, as in post_documents
+    _lock_accounts([document.account_id])
     if document.reversal_of_id is not None:
         raise LedgerError("reversal_not_reversible", number=document.number)
     already = db.session.execute(select(Document.number).where(Document.reversal_of_id == document.id)).scalar_one_or_none()
     if already:
         raise LedgerError("already_reversed", number=document.number, reversal=already)
-    _refuse_closed(on)
+    _refuse_closed(on, _closed_months())
+    last[series] += 1
+    _store_counters(last)
     reversal = Document(
-        number=_next_number(document.kind, on.year), kind=document.kind,
+        number=_number(series, last[series]), kind=document.kind,
         direction="credit" if document.direction == "debit" else "debit",
         account_id=document.account_id, supplier_id=document.supplier_id,
         supplier_key=document.supplier_key, document_date=on, amount_fen=document.amount_fen,
