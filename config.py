@@ -15,15 +15,38 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     WTF_CSRF_TIME_LIMIT = None  # token valid for the session's life
     BABEL_DEFAULT_LOCALE = "zh_CN"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    # The business time zone: dates and times shown, cron schedules, "today" (CHANNEL_TIMEZONE).
+    # BABEL_DEFAULT_TIMEZONE is derived from it in create_app; set this one only.
+    TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads (imports, receipts); larger answers 413
     # Login throttle: this many failures within the window lock the username (and the address).
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
+    # The scheduler process (`channel scheduler`, reports/scheduler.py). Several may run against
+    # one database: the holder of the lease runs the jobs, the others stand by and take over once
+    # it has not been renewed for SCHEDULER_LEASE_SECONDS.
     SCHEDULER_HEARTBEAT_SECONDS = 30
+    SCHEDULER_LEASE_SECONDS = 30
+    # How often the active process looks for schedule changes, "run now" requests and retries.
+    SCHEDULER_POLL_SECONDS = 5
+    # Modules that register jobs (reports.jobs.register) when imported, e.g. "channel.reports.jobs".
+    SCHEDULER_JOB_MODULES = ["channel.reports.jobs"]
     SERVER_NAME_DISPLAY = "Channel"
+    # The issuer printed at the top of every report (the manufacturer running Channel).
+    COMPANY_NAME = "华东食品有限公司"
+    COMPANY_ADDRESS = "上海市浦东新区张江路 88 号"
+    COMPANY_PHONE = "021-5080 8888"
+    # Reports: the language a scheduled batch is printed in, the render pool, and its limits.
+    REPORT_LANGUAGE = "zh_CN"
+    REPORT_WORKERS = 2
+    REPORT_TIMEOUT_SECONDS = 60
+    REPORT_MEMORY_MB = 1024
+    # A report run left 'running' this long (its process died) goes back to the queue.
+    REPORT_STALE_MINUTES = 15
+    # Monthly settlements: how many closed months back the schedule makes up for when owed.
+    SETTLEMENT_CATCH_UP_MONTHS = 2
     TESTING = False
     DEBUG = False
 

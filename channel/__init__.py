@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, request
 from sqlalchemy import event
@@ -47,6 +48,12 @@ def init_config(app):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     reports = app.config.get("REPORTS_DIR") or os.path.join(app.instance_path, "reports")
     app.config["REPORTS_DIR"] = reports
+    # One business time zone (TIMEZONE, CHANNEL_TIMEZONE): Flask-Babel shows times in it.
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"CHANNEL_TIMEZONE {app.config['TIMEZONE']!r} is not a known time zone.") from None
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "CHANNEL_SECRET_KEY is not set: production refuses to start without a secret key."
@@ -122,6 +129,8 @@ def init_blueprints(app):
     from .errors import init_errors
     from .ledger.views import bp as ledger_bp
     from .masterdata.views import bp as masterdata_bp
+    from .reports.views import bp as reports_bp
+    from .system.views import bp as system_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -131,6 +140,8 @@ def init_blueprints(app):
     csrf.exempt(api_bp)  # bearer tokens only, never the session cookie: nothing for CSRF to ride on
     app.register_blueprint(api_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(system_bp)
     init_errors(app)
     from .auth.permissions import can
 

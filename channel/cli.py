@@ -23,6 +23,9 @@ def register_commands(app):
     app.cli.add_command(serve)
     app.cli.add_command(scheduler)
     app.cli.add_command(tokens)
+    from .reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)
 
 
 @click.command("init-db")
@@ -124,12 +127,16 @@ def serve(host, port, workers):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the job scheduler (report jobs, heartbeat) in the foreground."""
+    """Run the job scheduler in the foreground (several may run: one holds the lease and runs
+    the jobs, the others stand by)."""
     from flask import current_app
 
     from reports.scheduler import run
 
-    run(current_app._get_current_object())
+    try:
+        run(current_app._get_current_object())
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @click.group()

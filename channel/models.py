@@ -4,4 +4,5 @@ from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import LoginAttempt, User, supervisor_regions  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401
-from .system.models import SchedulerHeartbeat, Setting  # noqa: F401
+from .reports.models import ReportBatch, ReportFile, ReportRun  # noqa: F401
+from .system.models import JobRun, JobSchedule, SchedulerHeartbeat, SchedulerLease, Setting, apscheduler_jobs  # noqa: F401

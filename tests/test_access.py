@@ -25,6 +25,7 @@ from .helpers import (
     resolve,
     shared_demo_app,  # noqa: F401  (fixture)
 )
+from .system import sample_jobs  # noqa: F401  (registers the "sample" job the system rows name)
 
 ANON = "anonymous"
 COLUMNS = (ANON, "admin", "finance", "sup.north", "rep.beijing", "dist.bj")
@@ -164,6 +165,18 @@ TABLE = [
     ("GET", "/imports/template/shipment.xlsx",        LOGIN, 200, 200, 403, 403, 200),
     ("GET", "/imports/template/invoice.csv",          LOGIN, 404, 404, 403, 403, 404),
     ("POST", "/imports/payment",                      LOGIN, 422, 422, 403, 403, 422),
+    # the report archive: finance and the admin make settlements, supervisors read their
+    # regions', distributors read their own and make their dealers' (runs scoped in
+    # tests/reports/test_archive.py); no run exists in this database, so their pages are 404
+    ("GET", "/reports/",                              LOGIN, 200, 200, 200, 403, 200),
+    ("GET", "/reports/?period=2026-13&status=nope&region=x", LOGIN, 200, 200, 200, 403, 200),
+    ("POST", "/reports/settlements",                  LOGIN, 422, 422, 403, 403, 422),
+    ("GET", "/reports/batches/999999",                LOGIN, 404, 404, 404, 403, 404),
+    ("GET", "/reports/runs/999999",                   LOGIN, 404, 404, 404, 404, 404),
+    ("GET", "/reports/runs/999999/download",          LOGIN, 404, 404, 404, 404, 404),
+    ("POST", "/reports/runs/999999/regenerate",       LOGIN, 404, 404, 404, 404, 404),
+    ("POST", "/reports/runs/999999/retry",            LOGIN, 404, 404, 404, 404, 404),
+    ("GET", "/reports/settlements/2026-13.zip",       LOGIN, 404, 404, 404, 403, 404),
     # the JSON API: a bearer token or nothing, whoever is logged in (tests/api/ for tokens)
     ("GET", "/api/v1/openapi.json",                   200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/accounts",                       401, 401, 401, 401, 401, 401),
@@ -173,6 +186,16 @@ TABLE = [
     ("GET", "/api/v1/documents/FH-2000-999999",       401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/documents/FH-2000-999999/reverse", 401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/periods/2999-12/close",         401, 401, 401, 401, 401, 401),
+    # the scheduler's pages: the admin only ("sample" is the job tests/system/sample_jobs.py
+    # registers; running it is asked only of a job that does not exist, so nothing is recorded)
+    ("GET", "/system/schedules",                      LOGIN, 200, 403, 403, 403, 403),
+    ("GET", "/system/schedules/sample/edit",          LOGIN, 200, 403, 403, 403, 403),
+    ("POST", "/system/schedules/sample/edit",         LOGIN, 422, 403, 403, 403, 403),
+    ("GET", "/system/schedules/nope/edit",            LOGIN, 404, 403, 403, 403, 403),
+    ("POST", "/system/schedules/nope/run",            LOGIN, 404, 403, 403, 403, 403),
+    ("GET", "/system/runs",                           LOGIN, 200, 403, 403, 403, 403),
+    ("GET", "/system/runs?job=sample&status=failed",  LOGIN, 200, 403, 403, 403, 403),
+    ("POST", "/system/runs/999999/retry",             LOGIN, 404, 403, 403, 403, 403),
     # static files need no login
     ("GET", "/static/css/app.css",                    200, 200, 200, 200, 200, 200),
 ]

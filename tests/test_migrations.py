@@ -13,7 +13,9 @@ from channel.extensions import db
 APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "login_attempts",
               "settings", "scheduler_heartbeats", "supervisor_regions",
               "documents", "document_lines", "ledger_entries", "periods", "balance_snapshots",
-              "document_counters", "api_tokens"}
+              "document_counters", "api_tokens",
+              "scheduler_leases", "job_schedules", "job_runs", "apscheduler_jobs",
+              "report_files", "report_batches", "report_runs"}
 
 
 def _differences(app):

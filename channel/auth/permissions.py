@@ -87,7 +87,23 @@ def _post_documents(user, account):
     return user.role == "distributor" and account.supplier_id == user.account_id
 
 
+def _generate_reports(user, account=None):
+    # Finance makes the company's reports for anyone; a distributor makes its dealers' statements.
+    if user.role in ("admin", "finance"):
+        return True
+    if account is None:
+        return user.role == "distributor"
+    return user.role == "distributor" and account.supplier_id == user.account_id
+
+
+REPORT_READERS = ("admin", "finance", "supervisor", "distributor")
+
+
 RULES = {
+    # Reports (the archive is listed through scope_accounts; a run is seen with its account).
+    "view_reports": lambda user, _=None: user.role in REPORT_READERS,
+    "download_report": lambda user, run: user.role in REPORT_READERS and _view_account(user, run.account),
+    "generate_reports": _generate_reports,
     "view_ledger": _view_account,
     "post_documents": _post_documents,
     "override_credit": _post_documents,
@@ -110,6 +126,7 @@ RULES = {
     "manage_users": lambda user, _=None: user.role == "admin",
     "view_audit": lambda user, _=None: user.role == "admin",
     "view_system": lambda user, _=None: user.role == "admin",
+    "manage_schedules": lambda user, _=None: user.role == "admin",
 }
 
 

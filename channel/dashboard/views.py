@@ -64,6 +64,10 @@ def index():
             select(User).where(User.role == "field_staff", User.region_id.in_(scope or {-1}),
                                User.is_active_user.is_(True)).order_by(User.full_name)
         ).scalars().all()
+    if user.role in ("admin", "finance"):
+        from reports.jobs import waiting_runs
+
+        ctx["waiting_jobs"] = waiting_runs()  # e.g. settlements waiting for a month to be closed
     if can("view_system"):
         ctx["users_by_role"] = dict(db.session.execute(
             select(User.role, func.count()).where(User.is_active_user.is_(True)).group_by(User.role)

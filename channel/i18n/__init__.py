@@ -1,6 +1,6 @@
 """Language choice and the display filters every template uses."""
 from babel import Locale
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import LazyString, format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,6 +39,10 @@ LABELS = {
         "period_reopened": _l("Month reopened"),
         "reversed": _l("Reversed"),
         "credit_override": _l("Credit limit overridden"),
+        "run_requested": _l("Run requested"),
+        "retry_requested": _l("Retry requested"),
+        "reports_requested": _l("Reports requested"),
+        "report_downloaded": _l("Report downloaded"),
     },
     # The ledger (channel/ledger/models.py).
     "document_kind": {
@@ -56,6 +60,22 @@ LABELS = {
         "acceptance_bill": _l("Bank acceptance bill"),
     },
     "period_status": {"open": _l("Open"), "closed": _l("Closed")},
+    # Scheduled job runs (channel/system/models.py).
+    "job_status": {
+        "waiting": _l("Waiting"),
+        "running": _l("Running"),
+        "done": _l("Done"),
+        "failed": _l("Failed"),
+    },
+    # The report archive (channel/reports/models.py).
+    "report_kind": {"settlement": _l("Monthly settlement")},
+    "report_status": {
+        "queued": _l("Queued"),
+        "running": _l("Rendering"),
+        "done": _l("Ready"),
+        "failed": _l("Failed"),
+        "downloaded": _l("Downloaded"),
+    },
     # What differs when an external reference comes again with other content.
     "document_field": {
         "kind": _l("Kind"), "account": _l("Account"), "date": _l("Date"), "amount": _l("Amount"),
@@ -73,6 +93,7 @@ LABELS = {
         "email": _l("E-mail"), "role": _l("Role"), "field_kind": _l("Field staff kind"),
         "account_id": _l("Distributor account"), "is_active_user": _l("Active"),
         "locale": _l("Language"), "regions": _l("Supervised regions"),
+        "cron": _l("Schedule (cron)"), "enabled": _l("Enabled"),
     },
     # AuditEntry.object_type: the table name, or "system". Unknown types show as they are.
     "object_type": {
@@ -83,6 +104,8 @@ LABELS = {
         "settings": _l("Setting"),
         "documents": _l("Document"),
         "periods": _l("Month"),
+        "job_schedules": _l("Job schedule"),
+        "job_runs": _l("Job run"),
         "system": _l("System"),
     },
 }
@@ -114,6 +137,8 @@ def choices(group):
 
 def select_locale():
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the scheduler, the CLI: messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")

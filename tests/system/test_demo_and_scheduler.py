@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func, select
 
 from channel.auth.models import User
@@ -5,6 +6,7 @@ from channel.demo import load_demo
 from channel.extensions import db
 from channel.masterdata.models import Account, Product, Region
 from channel.system.models import SchedulerHeartbeat
+from config import TestingConfig
 from reports.scheduler import beat, build_scheduler
 
 
@@ -48,7 +50,19 @@ def test_scheduler_heartbeat_shows_on_admin_dashboard(app, login):
     assert "Running" in page and "Not running" not in page
 
 
-def test_scheduler_has_heartbeat_job(app):
+def test_scheduler_has_heartbeat_lease_and_poll_jobs(app):
     scheduler, name = build_scheduler(app, "x")
-    assert [job.id for job in scheduler.get_jobs()] == ["heartbeat"]
+    assert {"heartbeat", "lease", "poll"} <= {job.id for job in scheduler.get_jobs()}
     assert name == "x"
+    assert str(scheduler.timezone) == app.config["TIMEZONE"] == "Asia/Shanghai"
+
+
+def test_the_business_time_zone_is_one_setting(tmp_path):
+    from channel import create_app
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}",
+                     TIMEZONE="Europe/Berlin")
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Europe/Berlin"
+    with pytest.raises(RuntimeError, match="Mars/Olympus"):
+        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}",
+                   TIMEZONE="Mars/Olympus")
