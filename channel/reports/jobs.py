@@ -73,7 +73,10 @@ def make_settlements(key: str, progress) -> str:
     db.session.rollback()
     if total and counts["failed"]:
         raise RuntimeError(f"{counts['failed']} of {total} settlements of {key} failed")
-    return f"{total} settlements of {key} rendered" if total else f"settlements of {key} were up to date"
+    # Kept as msgid and values, shown in the reader's language on the run history.
+    if total:
+        return _l("%(n)s settlements of %(month)s rendered.", n=total, month=key)
+    return _l("The settlements of %(month)s were up to date.", month=key)
 
 
 _pool = None

@@ -100,3 +100,16 @@ def test_finance_sees_on_its_dashboard_what_the_settlements_wait_for(app, login,
     assert "2026-11 is not closed yet" in page
     assert "2026-11 is not closed yet" in login("finance").get("/reports/", headers={"Accept-Language": "en"}).text
     assert "2026-11" not in login("sup.north").get("/dashboard", headers={"Accept-Language": "en"}).text
+
+
+def test_the_run_history_tells_what_was_made_in_the_readers_language(app, login, renderer):
+    _november(app)
+    with app.app_context():
+        close(Month(2026, 10), today=date(2026, 12, 1))
+        close(Month(2026, 11), today=date(2026, 12, 1))
+        catch_up(_job(), DEC_1)
+        db.session.remove()
+    admin = login("admin")
+    assert "已生成 2026-11 的 2 份结算单。" in admin.get("/system/runs", headers={"Accept-Language": "zh-CN"}).text
+    admin.post_form("/language", {"locale": "en"})
+    assert "2 settlements of 2026-11 rendered." in admin.get("/system/runs").text
