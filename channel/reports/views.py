@@ -5,6 +5,7 @@ Nothing is rendered here: asking queues runs that the scheduler process renders.
 is authorised by the policy module (a run is seen with its account) and audited.
 """
 import io
+import tempfile
 import zipfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -253,7 +254,8 @@ def download_zip(period):
     if len(runs) > ZIP_LIMIT:
         flash(_("More than %(n)s reports: narrow the filter.", n=ZIP_LIMIT), "error")
         return redirect(url_for(".archive", period=str(month)))
-    buffer = io.BytesIO()
+    # A month of a thousand settlements is some 60 MB: kept in memory up to 32 MB, then on disk.
+    buffer = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive_file:  # PDFs are compressed already
         for run in runs:
             archive_file.writestr(run.filename, services.pdf_bytes(run))

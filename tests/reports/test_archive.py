@@ -315,6 +315,7 @@ def test_finance_asks_for_a_month_and_downloads_it(app, login):
     bundle = finance.get("/reports/settlements/2026-10.zip?lang=en")
     assert bundle.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(bundle.data)).namelist()
+    bundle.close()  # as the WSGI server does: the spooled file is closed with the response
     assert sorted(names) == ["settlement-2026-10-DL-BJ001-en-v1.pdf", "settlement-2026-10-GD-BJ01-en-v1.pdf"]
     with app.app_context():
         actions = db.session.execute(select(AuditEntry.action, func.count()).group_by(AuditEntry.action)).all()
