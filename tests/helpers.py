@@ -9,6 +9,8 @@ import html
 import io
 import re
 import shutil
+import threading
+import time
 
 import pytest
 from openpyxl import load_workbook
@@ -149,3 +151,38 @@ ACCOUNT_LINK = re.compile(r'<a href="/accounts/\d+">([A-Za-z0-9_\-]+)[^<]*</a>')
 
 def listed_account_codes(resp):
     return ACCOUNT_LINK.findall(resp.get_data(as_text=True))
+
+
+# --- races ----------------------------------------------------------------------------------------
+
+RACE_DEADLINE = 60  # seconds, for a loaded two-core machine
+
+
+def in_threads(app, n, fn, *, deadline=RACE_DEADLINE):
+    """fn(i) in n threads released at once (a barrier), each in its own app context; returns
+    [fn(0), ..., fn(n-1)]. A thread that hangs or raises fails the test."""
+    barrier = threading.Barrier(n, timeout=deadline / 2)
+    results = [None] * n
+
+    def worker(i):
+        try:
+            with app.app_context():
+                try:
+                    barrier.wait()
+                    results[i] = ("ok", fn(i))
+                finally:
+                    db.session.remove()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            results[i] = ("error", err)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"race-{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    end = time.monotonic() + deadline
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
+    hung = [t.name for t in threads if t.is_alive()]
+    assert not hung, f"threads still running after {deadline}s: {hung}"
+    errors = [r[1] for r in results if r[0] == "error"]
+    assert not errors, f"{len(errors)} threads failed: {errors[:3]!r}"
+    return [r[1] for r in results]

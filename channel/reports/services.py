@@ -189,7 +189,7 @@ def _requeue(run: ReportRun, batch: ReportBatch | None = None) -> ReportRun:
     return run
 
 
-def retry_run(run: ReportRun, *, by=None) -> ReportRun:
+def retry_run(run: ReportRun) -> ReportRun:
     """A failed run goes back to the queue as it is (same version): the others are not touched."""
     if run.status != "failed":
         raise ReportError(_("Only a failed report can be retried."))

@@ -176,6 +176,13 @@ def _run_or_404(run_id):
     return run
 
 
+def _run_to_make(run_id):
+    run = _run_or_404(run_id)
+    if not can("generate_reports", run.account):
+        abort(403)  # the user sees the report but may not make it
+    return run
+
+
 @bp.route("/runs/<int:run_id>")
 def show_run(run_id):
     run = _run_or_404(run_id)
@@ -202,9 +209,7 @@ def download(run_id):
 
 @bp.route("/runs/<int:run_id>/regenerate", methods=["POST"])
 def regenerate(run_id):
-    run = _run_or_404(run_id)
-    if not can("generate_reports", run.account):
-        abort(403)  # the user sees the report but may not make it
+    run = _run_to_make(run_id)
     try:
         new, created = services.request_report(run.kind, Month.parse(run.period), run.account, run.lang,
                                                by=current_user, force=True)
@@ -223,14 +228,12 @@ def regenerate(run_id):
 
 @bp.route("/runs/<int:run_id>/retry", methods=["POST"])
 def retry(run_id):
-    run = _run_or_404(run_id)
-    if not can("generate_reports", run.account):
-        abort(403)  # the user sees the report but may not make it
+    run = _run_to_make(run_id)
     try:
-        services.retry_run(run, by=current_user)
-    except services.ReportError:
+        services.retry_run(run)
+    except services.ReportError as err:
         db.session.rollback()
-        flash(_("Only a failed report can be retried."), "error")
+        flash(str(err), "error")
         return redirect(url_for(".show_run", run_id=run.id))
     record("reports_requested", run, by=current_user, object_type="report_runs", label=run.filename)
     db.session.commit()

@@ -21,6 +21,7 @@ from channel.ledger.services import LedgerError, LineInput
 from channel.masterdata.models import Account, Product
 from channel.transactions import begin_write
 
+from ..helpers import in_threads
 from . import Month, account, counts, new_account, post, user, yuan
 
 DEADLINE_SECONDS = 60
@@ -31,40 +32,19 @@ def in_parallel(app, n, request, *, begin=True):
 
     request(i) runs after begin_write() (unless begin=False: then it calls it itself); it returns
     a value (committed) or raises LedgerError (rolled back).
-    Returns [("ok", value) | ("refused", LedgerError) | ("error", exception)]."""
-    barrier = threading.Barrier(n, timeout=DEADLINE_SECONDS / 2)
-    results = [None] * n
-
-    def worker(i):
+    Returns [("ok", value) | ("refused", LedgerError)]; any other exception fails the test."""
+    def one(i):
+        if begin:
+            begin_write()
         try:
-            with app.app_context():
-                try:
-                    barrier.wait()
-                    if begin:
-                        begin_write()
-                    try:
-                        value = request(i)
-                        db.session.commit()
-                        results[i] = ("ok", value)
-                    except LedgerError as err:
-                        db.session.rollback()
-                        results[i] = ("refused", err)
-                finally:
-                    db.session.remove()
-        except BaseException as err:  # noqa: BLE001 - reported by the test below
-            results[i] = ("error", err)
+            value = request(i)
+            db.session.commit()
+            return ("ok", value)
+        except LedgerError as err:
+            db.session.rollback()
+            return ("refused", err)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"request-{i}") for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    hung = [t.name for t in threads if t.is_alive()]
-    assert not hung, f"threads still running after {DEADLINE_SECONDS}s: {hung}"
-    errors = [r[1] for r in results if r[0] == "error"]
-    assert not errors, f"{len(errors)} requests failed: {errors[:3]!r}"
-    return results
+    return in_threads(app, n, one, deadline=DEADLINE_SECONDS)
 
 
 def _finance_id():

@@ -2,8 +2,6 @@
 process: keyed claims, retries, waiting keys, taking over a dead process's run, and the lease
 with an injected clock. On SQLite and PostgreSQL; races run as threads lined up by a barrier.
 The real processes are in test_scheduler_processes.py."""
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,11 +13,11 @@ from reports import jobs
 from reports.jobs import CronError, Job, Owed, catch_up, claim, cron_trigger, next_fire_times
 from reports.scheduler import Lease
 
+from ..helpers import in_threads
 from . import sample_jobs
 from .sample_jobs import SAMPLE, set_owed
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
-DEADLINE = 60
 
 
 @pytest.fixture
@@ -40,34 +38,6 @@ def made(app):
 def run_row(key, job_id=SAMPLE):
     db.session.rollback()
     return db.session.execute(select(JobRun).where(JobRun.job_id == job_id, JobRun.key == key)).scalar_one_or_none()
-
-
-def in_threads(app, n, fn):
-    """fn(i) in n threads at once, each in its own app context; returns the results."""
-    barrier = threading.Barrier(n, timeout=DEADLINE / 2)
-    results = [None] * n
-
-    def worker(i):
-        try:
-            with app.app_context():
-                try:
-                    barrier.wait()
-                    results[i] = ("ok", fn(i))
-                finally:
-                    db.session.remove()
-        except BaseException as err:  # noqa: BLE001 - reported below
-            results[i] = ("error", err)
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + DEADLINE
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    assert not any(t.is_alive() for t in threads), "threads hung"
-    errors = [r[1] for r in results if r[0] == "error"]
-    assert not errors, errors
-    return [r[1] for r in results]
 
 
 # --- claims ----------------------------------------------------------------------------------------
