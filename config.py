@@ -21,6 +21,7 @@ class Config:
     LANGUAGES = ("zh_CN", "en")
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads (imports, receipts); larger answers 413
+    ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024  # one uploaded attachment (PDF, JPEG, PNG)
     # Login throttle: this many failures within the window lock the username (and the address).
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
@@ -32,7 +33,7 @@ class Config:
     # How often the active process looks for schedule changes, "run now" requests and retries.
     SCHEDULER_POLL_SECONDS = 5
     # Modules that register jobs (reports.jobs.register) when imported, e.g. "channel.reports.jobs".
-    SCHEDULER_JOB_MODULES = ["channel.reports.jobs"]
+    SCHEDULER_JOB_MODULES = ["channel.reports.jobs", "channel.notify.jobs"]
     SERVER_NAME_DISPLAY = "Channel"
     # The issuer printed at the top of every report (the manufacturer running Channel).
     COMPANY_NAME = "华东食品有限公司"
@@ -47,8 +48,21 @@ class Config:
     REPORT_STALE_MINUTES = 15
     # Monthly settlements: how many closed months back the schedule makes up for when owed.
     SETTLEMENT_CATCH_UP_MONTHS = 2
+    # Reconciliation: days an account has to confirm or dispute an issued statement (the default
+    # until finance sets it on the reconciliation settings page).
+    RECONCILIATION_ANSWER_DAYS = 10
     TESTING = False
     DEBUG = False
+    # Notification e-mails (channel/notify), sent by the scheduler; SMTP_HOST None: in-app only.
+    SMTP_HOST = None
+    SMTP_PORT = 25
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_STARTTLS = False
+    SMTP_SSL = False
+    SMTP_TIMEOUT_SECONDS = 20
+    MAIL_FROM = "channel@localhost"
+    BASE_URL = "http://127.0.0.1:5000"  # the links in e-mails point here
 
 
 class DevelopmentConfig(Config):

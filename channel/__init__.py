@@ -129,6 +129,8 @@ def init_blueprints(app):
     from .errors import init_errors
     from .ledger.views import bp as ledger_bp
     from .masterdata.views import bp as masterdata_bp
+    from .notify.views import bp as notify_bp
+    from .reconciliation.views import bp as reconciliation_bp
     from .reports.views import bp as reports_bp
     from .system.views import bp as system_bp
 
@@ -142,6 +144,8 @@ def init_blueprints(app):
     app.register_blueprint(imports_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(system_bp)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(reconciliation_bp)
     init_errors(app)
     from .auth.permissions import can
 

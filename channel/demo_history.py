@@ -15,6 +15,7 @@ from .auth.models import User
 from .core.periods import Month
 from .extensions import db
 from .ledger.services import LedgerError, LineInput, close_period, current_balance, post_document, reverse_document
+from .demo_reconciliation import close_day, load_reconciliation, post_payouts
 from .masterdata.models import Account, Product
 
 SLOW_PAYERS = ("DL-TJ002", "DL-GZ003")  # pay about half of what they buy: overdue
@@ -100,10 +101,13 @@ def load_history(today: date, seed: int = 2026):
         db.session.flush()
     _corrections(rng, accounts, users, today)
     _at_limit(accounts, users, products, today)
+    post_payouts(Month.of(today).prev(), users, today)
     db.session.commit()
     for month in Month.range(first, Month.of(today).prev()):
-        close_period(month, by=users["finance"], today=today)
+        # Closed two days after the month ended; the close issues the company's statements.
+        close_period(month, by=users["finance"], today=close_day(month, today))
     db.session.commit()
+    load_reconciliation(today, users)
 
 
 def _corrections(rng, accounts, users, today):

@@ -2,7 +2,11 @@
 from .api.models import ApiToken  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import LoginAttempt, User, supervisor_regions  # noqa: F401
+from .files.models import StoredFile  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401
+from .notify.models import Notification  # noqa: F401
+from .reconciliation.models import (  # noqa: F401
+    DisputeCorrection, DisputeItem, HoldRelease, Reconciliation, ReconciliationEvent, ReconciliationVersion)
 from .reports.models import ReportBatch, ReportFile, ReportRun  # noqa: F401
 from .system.models import JobRun, JobSchedule, SchedulerHeartbeat, SchedulerLease, Setting, apscheduler_jobs  # noqa: F401

@@ -15,7 +15,9 @@ APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "logi
               "documents", "document_lines", "ledger_entries", "periods", "balance_snapshots",
               "document_counters", "api_tokens",
               "scheduler_leases", "job_schedules", "job_runs", "apscheduler_jobs",
-              "report_files", "report_batches", "report_runs"}
+              "report_files", "report_batches", "report_runs",
+              "reconciliations", "reconciliation_versions", "dispute_items", "dispute_corrections",
+              "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files"}
 
 
 def _differences(app):

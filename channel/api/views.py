@@ -25,7 +25,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DOCUMENT_FIELDS = {"kind", "account", "date", "external_ref", "lines", "amount", "memo", "direction",
-                   "payment_method", "bank_ref", "reason", "override_reason"}
+                   "payment_method", "bank_ref", "reason", "override_reason", "for_account", "passes_on"}
 LINE_FIELDS = {"product", "quantity", "unit_price"}
 
 
@@ -79,7 +79,7 @@ def account_json(account, balance_fen=None):
 
 
 def document_json(doc):
-    return {
+    body = {
         "number": doc.number, "kind": doc.kind, "direction": doc.direction, "account": doc.account.code,
         "date": doc.document_date.isoformat(), "external_ref": doc.external_ref,
         "amount": to_api(doc.amount_fen),
@@ -90,6 +90,12 @@ def document_json(doc):
         "reversed_by": doc.reversed_by.number if doc.reversed_by else None,
         "created_at": doc.created_at.isoformat(),
     }
+    # Policy payouts (兑现政策): only on the rebates that carry them.
+    if doc.for_account_id is not None:
+        body["for_account"] = doc.for_account.code
+    if doc.passes_on_id is not None:
+        body["passes_on"] = doc.passes_on.number
+    return body
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -146,6 +152,14 @@ def _visible_account(code, field="account"):
     if account is None:
         raise Invalid(_("Unknown account %(code)s.", code=code[:40]), field)
     return account
+
+
+def _visible_document(number, field):
+    doc = db.session.execute(select(Document).where(Document.number == number)).scalar_one_or_none() \
+        if isinstance(number, str) else None
+    if doc is None or not can("view_ledger", doc.account, user=_user()):
+        raise Invalid(_("Unknown document %(number)s.", number=str(number)[:40]), field)
+    return doc
 
 
 def _lines(raw):
@@ -274,6 +288,13 @@ def post_document():
         # The amount of a document with lines is the sum of its lines; a stated one must agree.
         if _amount(body["amount"], "amount") != sum(ln.quantity * ln.unit_price_fen for ln in lines):
             raise Invalid(_("amount differs from the sum of the lines."), "amount")
+    # A company rebate meant for one of the distributor's dealers, or the distributor's rebate
+    # passing such a payout on: the service refuses them on anything but a rebate.
+    for_account = passes_on = None
+    if body.get("for_account") is not None:
+        for_account = _visible_account(body["for_account"], "for_account")
+    if body.get("passes_on") is not None:
+        passes_on = _visible_document(body["passes_on"], "passes_on")
     override = _text(body, "override_reason")
     if override and not can("override_credit", account, user=_user()):
         raise Invalid(_("You may not override the credit limit."), "override_reason", status=403)
@@ -285,6 +306,8 @@ def post_document():
                   override_reason=override)
     begin_write()
     account = db.session.get(Account, account.id)
+    values["for_account"] = db.session.get(Account, for_account.id) if for_account else None
+    values["passes_on"] = db.session.get(Document, passes_on.id) if passes_on else None
     try:
         result = ledger.post_document(account=account, **values)
     except ledger.LedgerError as err:
@@ -335,3 +358,8 @@ def close_period(period):
         return _ledger_error(err)
     db.session.commit()
     return jsonify({"period": str(month), "status": "closed"})
+
+
+# The reconciliation endpoints (对账) live in their own module on this blueprint; importing it
+# here registers them whenever the blueprint is.
+from . import reconciliation_views  # noqa: E402, F401

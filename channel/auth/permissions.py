@@ -99,11 +99,54 @@ def _generate_reports(user, account=None):
 REPORT_READERS = ("admin", "finance", "supervisor", "distributor")
 
 
+def _issue_statements(user, account=None):
+    # The supplier issues: finance the company's statements, a distributor its dealers'.
+    if account is None:
+        return user.role in ("admin", "finance", "distributor")
+    if account.supplier_id is None:
+        return user.role in ("admin", "finance")
+    return user.role == "distributor" and account.supplier_id == user.account_id
+
+
+def _view_reconciliation(user, rec):
+    return user.role in REPORT_READERS and _view_account(user, rec.account)
+
+
+def _answer_statement(user, rec):
+    # The account confirms or disputes its own statement from its portal login. A dealer has no
+    # login (yet): its supplier records the dealer's signed answer.
+    if user.account_id is not None and user.account_id == rec.account_id:
+        return True
+    return rec.account.kind == "dealer" and _issue_statements(user, rec.account)
+
+
+def _answer_dispute(user, rec):
+    # The supplier answers: a distributor for its dealers; for the company, finance or the
+    # supervisor of the account's region (who may explain; corrections need post_documents).
+    if rec.supplier_id is not None:
+        return user.role == "distributor" and user.account_id == rec.supplier_id
+    if user.role in ("admin", "finance"):
+        return True
+    return user.role == "supervisor" and _view_account(user, rec.account)
+
+
 RULES = {
     # Reports (the archive is listed through scope_accounts; a run is seen with its account).
     "view_reports": lambda user, _=None: user.role in REPORT_READERS,
     "download_report": lambda user, run: user.role in REPORT_READERS and _view_account(user, run.account),
     "generate_reports": _generate_reports,
+    # Reconciliation (对账).
+    "view_reconciliations": lambda user, _=None: user.role in REPORT_READERS,
+    "view_reconciliation": _view_reconciliation,
+    "issue_statements": _issue_statements,
+    "answer_statement": _answer_statement,
+    "answer_dispute": _answer_dispute,
+    "correct_dispute": lambda user, rec: _answer_dispute(user, rec) and _post_documents(user, rec.account),
+    "view_reconciliation_board": lambda user, _=None: user.role in ("admin", "finance", "supervisor"),
+    "manage_reconciliation_settings": lambda user, _=None: user.role in ("admin", "finance"),
+    "release_hold": lambda user, _=None: user.role in ("admin", "finance"),
+    "pass_on_payouts": lambda user, account=None: user.role == "distributor" and (
+        account is None or account.id == user.account_id),
     "view_ledger": _view_account,
     "post_documents": _post_documents,
     "override_credit": _post_documents,

@@ -64,6 +64,10 @@ def index():
             select(User).where(User.role == "field_staff", User.region_id.in_(scope or {-1}),
                                User.is_active_user.is_(True)).order_by(User.full_name)
         ).scalars().all()
+    if can("view_reconciliations"):
+        from ..reconciliation.views import portal_summary
+
+        ctx["reconciliation"] = portal_summary(user)
     if user.role in ("admin", "finance"):
         from reports.jobs import waiting_runs
 

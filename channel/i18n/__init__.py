@@ -43,7 +43,32 @@ LABELS = {
         "retry_requested": _l("Retry requested"),
         "reports_requested": _l("Reports requested"),
         "report_downloaded": _l("Report downloaded"),
+        "statements_issued": _l("Statements issued"),
+        "statement_confirmed": _l("Statement confirmed"),
+        "statement_disputed": _l("Statement disputed"),
+        "dispute_answered": _l("Dispute answered"),
+        "hold_released": _l("Shipment hold released"),
+        "settings_changed": _l("Settings changed"),
     },
+    # Reconciliation (channel/reconciliation/models.py); "overdue" and "not_issued" are shown, not stored.
+    "reconciliation_status": {
+        "issued": _l("Awaiting answer"),
+        "disputed": _l("Disputed"),
+        "confirmed": _l("Confirmed"),
+        "overdue": _l("Overdue"),
+        "not_issued": _l("Not issued"),
+    },
+    "dispute_status": {"open": _l("Open"), "explained": _l("Explained"), "corrected": _l("Corrected")},
+    "reconciliation_event": {
+        "issued": _l("Issued"),
+        "reissued": _l("Re-issued"),
+        "confirmed": _l("Confirmed"),
+        "disputed": _l("Disputed"),
+        "explained": _l("Explained"),
+        "corrected": _l("Corrected through the ledger"),
+        "hold_released": _l("Shipment hold released"),
+    },
+    "overdue_action": {"none": _l("Nothing"), "warn": _l("Warning"), "hold": _l("Hold")},
     # The ledger (channel/ledger/models.py).
     "document_kind": {
         "shipment": _l("Shipment"),
@@ -81,6 +106,7 @@ LABELS = {
         "kind": _l("Kind"), "account": _l("Account"), "date": _l("Date"), "amount": _l("Amount"),
         "direction": _l("Debit or credit"), "lines": _l("Lines"), "payment_method": _l("Payment method"),
         "bank_ref": _l("Bank reference"), "memo": _l("Memo"), "reason": _l("Reason"),
+        "for_account": _l("For dealer"), "passes_on": _l("Passes on"),
     },
     # Field names as the audit log records them.
     "field": {
@@ -94,6 +120,7 @@ LABELS = {
         "account_id": _l("Distributor account"), "is_active_user": _l("Active"),
         "locale": _l("Language"), "regions": _l("Supervised regions"),
         "cron": _l("Schedule (cron)"), "enabled": _l("Enabled"),
+        "answer_days": _l("Days to confirm or dispute"), "overdue_action": _l("Overdue reconciliation"),
     },
     # AuditEntry.object_type: the table name, or "system". Unknown types show as they are.
     "object_type": {
@@ -106,6 +133,7 @@ LABELS = {
         "periods": _l("Month"),
         "job_schedules": _l("Job schedule"),
         "job_runs": _l("Job run"),
+        "reconciliations": _l("Reconciliation"),
         "system": _l("System"),
     },
 }

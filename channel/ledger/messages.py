@@ -33,10 +33,16 @@ MESSAGES = {
     "period_already_closed": _l("%(month)s is already closed."),
     "previous_period_open": _l("Close %(previous)s before %(month)s."),
     "period_not_closed": _l("%(month)s is not closed."),
+    "reconciliation_hold": _l("Shipments to %(account)s are on hold: its reconciliation of %(month)s is overdue. "
+                              "Finance can release the hold with a reason."),
+    "policy_link_rebates_only": _l("Only a rebate can be meant for a dealer or pass a payout on."),
+    "for_account_not_dealer": _l("%(dealer)s is not a dealer of %(account)s."),
+    "pass_on_mismatch": _l("%(number)s is not a payout for %(account)s."),
+    "pass_on_exceeds": _l("Only %(left)s of %(number)s is left to pass on."),
     "later_period_closed": _l("Only the latest closed month can be reopened: reopen %(later)s first."),
 }
 
-MONEY_INFO = ("limit", "balance", "shortfall")
+MONEY_INFO = ("limit", "balance", "shortfall", "left")
 
 
 def ledger_message(err) -> str:

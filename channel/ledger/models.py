@@ -50,6 +50,9 @@ class Document(db.Model):
         CheckConstraint(f"payment_method IS NULL OR payment_method IN {PAYMENT_METHODS!r}",
                         name="payment_method_known"),
         CheckConstraint("reversal_of_id IS NULL OR reversal_of_id <> id", name="not_own_reversal"),
+        # Policy pass-through (兑现政策): only rebates name a dealer they are for, or pass one on.
+        CheckConstraint("kind = 'rebate' OR (for_account_id IS NULL AND passes_on_id IS NULL)",
+                        name="policy_links_on_rebates"),
         # The ERP's document id is unique per supplier (0 stands for the company).
         UniqueConstraint("supplier_key", "external_ref", name="uq_documents_supplier_external_ref"),
         Index("ix_documents_account_date", "account_id", "document_date"),
@@ -71,6 +74,10 @@ class Document(db.Model):
     memo: Mapped[str | None] = mapped_column(String(500))
     credit_override_reason: Mapped[str | None] = mapped_column(String(500))
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
+    # A company rebate to a general distributor meant for one of its dealers (the distributor
+    # must pass it on), and a distributor's rebate to that dealer passing such a rebate on.
+    for_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    passes_on_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -78,9 +85,13 @@ class Document(db.Model):
     supplier = relationship("Account", foreign_keys=[supplier_id])
     created_by = relationship("User")
     lines = relationship("DocumentLine", back_populates="document", order_by="DocumentLine.line_no")
-    reversal_of = relationship("Document", remote_side=[id], back_populates="reversed_by")
-    reversed_by = relationship("Document", back_populates="reversal_of", uselist=False)
+    reversal_of = relationship("Document", remote_side=[id], back_populates="reversed_by",
+                               foreign_keys=[reversal_of_id])
+    reversed_by = relationship("Document", back_populates="reversal_of", uselist=False,
+                               foreign_keys=[reversal_of_id])
     entry = relationship("LedgerEntry", back_populates="document", uselist=False)
+    for_account = relationship("Account", foreign_keys=[for_account_id])
+    passes_on = relationship("Document", remote_side=[id], foreign_keys=[passes_on_id])
 
     @property
     def signed_fen(self) -> int:

@@ -175,6 +175,10 @@ def close_period(month: Month, *, by, today: date):
     _write_snapshots(month)
     db.session.flush()
     record("period_closed", None, by=by, object_type="periods", label=str(month))
+    # Closing a month issues the company's statements of it for reconciliation (对账).
+    from ..reconciliation.services import issue_after_close
+
+    issue_after_close(month, by=by, today=today)
     return period
 
 
@@ -400,6 +404,8 @@ class DocumentInput:
     bank_ref: str | None = None
     reason: str | None = None
     override_reason: str | None = None
+    for_account: Account | None = None  # a company rebate meant for this dealer of the distributor
+    passes_on: Document | None = None  # a distributor's rebate passing this company payout on
 
     def normalised(self) -> "DocumentInput":
         """Texts stripped, blank ones None; payment fields only on payments. Normalised before
@@ -508,6 +514,8 @@ def _fingerprint(item: DocumentInput, account, amount_fen, direction):
         "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in item.lines],
         "payment_method": item.payment_method or None, "bank_ref": item.bank_ref or None,
         "memo": item.memo or None, "reason": item.reason or None,
+        "for_account": item.for_account.code if item.for_account else None,
+        "passes_on": item.passes_on.number if item.passes_on else None,
     }
 
 
@@ -517,7 +525,8 @@ def _document_fingerprint(doc: Document):
         "amount": doc.amount_fen, "direction": doc.direction,
         "lines": [(ln.product.code, ln.quantity, ln.unit_price_fen) for ln in doc.lines],
         "payment_method": doc.payment_method, "bank_ref": doc.bank_ref, "memo": doc.memo,
-        "reason": doc.reason,
+        "reason": doc.reason, "for_account": doc.for_account.code if doc.for_account else None,
+        "passes_on": doc.passes_on.number if doc.passes_on else None,
     }
 
 
@@ -590,6 +599,47 @@ def _validate(kind, account, on, amount_fen, lines, payment_method, reason):
     return amount_fen
 
 
+def _refuse_policy_link(item: DocumentInput, account):
+    """A payout for a dealer goes to the dealer's own general distributor; a pass-on goes from
+    that distributor to that dealer, of a payout meant for it (the database checks it too)."""
+    if item.for_account is None and item.passes_on is None:
+        return
+    if item.kind != "rebate":
+        raise LedgerError("policy_link_rebates_only", "kind")
+    if item.for_account is not None and (account.supplier_id is not None
+                                         or item.for_account.supplier_id != account.id):
+        raise LedgerError("for_account_not_dealer", "for_account", account=account.code,
+                          dealer=item.for_account.code)
+    payout = item.passes_on
+    if payout is not None and (payout.for_account_id != account.id or payout.account_id != account.supplier_id
+                               or payout.reversal_of_id is not None):
+        raise LedgerError("pass_on_mismatch", "passes_on", number=payout.number, account=account.code)
+
+
+def _reconciliation_holds(account_ids) -> dict:
+    """{account id: ("warn" | "hold", month)} for company accounts whose reconciliation is overdue."""
+    if not account_ids:
+        return {}
+    from ..reconciliation.services import shipment_holds
+
+    return shipment_holds(account_ids)
+
+
+def _passed_on(payout_ids) -> dict:
+    """{payout id: fen passed on so far} and {("reversed", payout id): True} for reversed payouts;
+    read under the dealer's lock, which every pass-on of a payout takes (it names one dealer)."""
+    if not payout_ids:
+        return {}
+    signed = func.sum(case((Document.direction == "credit", Document.amount_fen), else_=-Document.amount_fen))
+    passed = dict(db.session.execute(select(Document.passes_on_id, signed).where(
+        Document.passes_on_id.in_(list(payout_ids))).group_by(Document.passes_on_id)).all())
+    passed = {k: int(v) for k, v in passed.items()}
+    for original in db.session.execute(select(Document.reversal_of_id).where(
+            Document.reversal_of_id.in_(list(payout_ids)))).scalars():
+        passed[("reversed", original)] = True
+    return passed
+
+
 def _refuse_unshippable(kind, account, lines):
     """What the account's status and the catalogue allow today. Checked after the replay lookup:
     the ERP retrying a shipment posted while the account was active (or the product on sale)
@@ -628,7 +678,9 @@ class _New:
                 "amount_fen": self.amount_fen, "external_ref": item.external_ref,
                 "payment_method": item.payment_method, "bank_ref": item.bank_ref, "reason": item.reason,
                 "memo": item.memo, "created_by_id": by_id, "created_at": now,
-                "credit_override_reason": item.override_reason if self.warnings else None}
+                "for_account_id": getattr(item.for_account, "id", None),
+                "passes_on_id": getattr(item.passes_on, "id", None),
+                "credit_override_reason": item.override_reason if "credit_override" in self.warnings else None}
 
 
 def _replay(earlier, wanted: dict):
@@ -655,6 +707,8 @@ class _Plan:
         self.closed = _closed_months()
         shipping = {item.account.id for item in items if item.kind == "shipment"}
         self.balances = balances_at(None, shipping) if shipping else {}
+        self.holds = _reconciliation_holds({i for i in shipping if accounts[i].supplier_id is None})
+        self.passed = _passed_on({item.passes_on.id for item in items if item.passes_on is not None})
         self.outcomes = []  # per input: (_New or the earlier document, created)
         self.errors = []
         for index, item in enumerate(items):
@@ -687,7 +741,15 @@ class _Plan:
             return _replay(self.known[self._ref_key(item)], fingerprint), False
         _refuse_unshippable(item.kind, account, item.lines)
         _refuse_closed(item.on, self.closed)
+        _refuse_policy_link(item, account)
+        if item.passes_on is not None:
+            self._take_from_payout(item.passes_on, amount_fen)
         warnings = self._credit_check(item, account, amount_fen)
+        if item.kind == "shipment" and account.id in self.holds:
+            action, month = self.holds[account.id]
+            if action == "hold":
+                raise LedgerError("reconciliation_hold", "account", account=account.code, month=month)
+            warnings.append("reconciliation_overdue")
         series = _series(item.kind, item.on)
         self.last[series] += 1
         new = _New(item, account, amount_fen, direction, fingerprint, _number(series, self.last[series]),
@@ -696,6 +758,14 @@ class _Plan:
         if item.external_ref is not None:
             self.known[self._ref_key(item)] = new
         return new, True
+
+    def _take_from_payout(self, payout: Document, amount_fen: int):
+        """A pass-on may not give the dealer more of a payout than is left of it."""
+        received = 0 if self.passed.get(("reversed", payout.id)) else payout.amount_fen
+        left = received - self.passed.get(payout.id, 0)
+        if amount_fen > left:
+            raise LedgerError("pass_on_exceeds", "amount", number=payout.number, left=max(left, 0))
+        self.passed[payout.id] = self.passed.get(payout.id, 0) + amount_fen
 
     def _credit_check(self, item, account, amount_fen) -> list:
         if item.kind != "shipment":
@@ -778,7 +848,7 @@ def post_documents(inputs, *, by) -> list[PostResult]:
             if not plan.refs_taken_meanwhile():
                 raise
     for one in plan.new:
-        if one.warnings:
+        if "credit_override" in one.warnings:
             record("credit_override", db.session.get(Document, one.document_id), by=by,
                    reason=one.item.override_reason, label=one.number)
     return plan.results()
@@ -817,6 +887,7 @@ def reverse_document(document: Document, *, reason: str, on: date, by) -> Docume
         supplier_key=document.supplier_key, document_date=on, amount_fen=document.amount_fen,
         payment_method=document.payment_method, reason=reason, memo=document.memo,
         reversal_of_id=document.id, created_by_id=getattr(by, "id", None),
+        for_account_id=document.for_account_id, passes_on_id=document.passes_on_id,
     )
     number = document.number
     try:

@@ -63,6 +63,23 @@ def _supplier(account: Account) -> dict:
     return {"code": None, "name": current_app.config["COMPANY_NAME"]}
 
 
+def _reconciliation(account: Account, month: Month) -> dict | None:
+    """What the PDF prints about the month's reconciliation: its status, and for a confirmed
+    one who confirmed it, when, and the hash of the content agreed to."""
+    from ..reconciliation.services import find
+
+    rec = find(account, month)
+    if rec is None:
+        return None
+    who = rec.confirmed_by_name or (rec.confirmed_by.full_name if rec.confirmed_by else None)
+    confirmed = rec.status == "confirmed"
+    return {"status": rec.status, "confirmed_by": who if confirmed else None,
+            "confirmed_at": rec.confirmed_at if confirmed else None,
+            "hash": rec.confirmed_hash if confirmed else None, "note": None, "version": rec.version,
+            # Corrections posted after the month for a dispute: the balance agreed differs.
+            "agreed_fen": rec.agreed_fen if confirmed and rec.agreed_fen != rec.closing_fen else None}
+
+
 def settlement_context(account: Account, month: Month, *, reference: str = "") -> dict:
     """Everything the settlement PDF prints, as plain data (ints are fen)."""
     st = ledger.statement(account, month)
@@ -84,7 +101,7 @@ def settlement_context(account: Account, month: Month, *, reference: str = "") -
         "totals": [{"kind": kind, "amount_fen": amount} for kind, amount in st.totals.items() if amount],
         "credit_limit_fen": limit, "available_credit_fen": limit - st.closing_fen,
         "overdue_fen": ledger.overdue(account, month.last_day),
-        "reconciliation": None,
+        "reconciliation": _reconciliation(account, month),
         "generated_at": utcnow(),
         "timezone": config["TIMEZONE"],  # the generated_at printed in the business time zone
         "reference": reference,

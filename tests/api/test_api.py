@@ -14,20 +14,6 @@ TODAY = date.today()
 ON = TODAY.replace(day=1).isoformat()  # the current month is open
 
 
-@pytest.fixture
-def token(app):
-    made = {}
-
-    def _token(username):
-        if username not in made:
-            with app.app_context():
-                _, made[username] = create_token(find_user(username), name="test")
-                db.session.commit()
-        return {"Authorization": f"Bearer {made[username]}", "Accept-Language": "en"}
-
-    return _token
-
-
 def _counts(app):
     with app.app_context():
         return (db.session.execute(select(func.count()).select_from(Document)).scalar_one(),

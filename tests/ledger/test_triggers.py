@@ -91,9 +91,10 @@ def test_truncate_is_refused_on_postgresql(app):
         _posted(app)
         before = _state()
         for sql in ("TRUNCATE ledger_entries", "TRUNCATE document_lines",
-                    "TRUNCATE ledger_entries, document_lines, documents",
                     "TRUNCATE ledger_entries, document_lines, documents CASCADE"):
             _refused(sql, {})
+        # Without CASCADE the tables referring to documents (disputes, corrections) refuse first.
+        _refused("TRUNCATE ledger_entries, document_lines, documents", {}, message="")
         assert _state() == before
 
 

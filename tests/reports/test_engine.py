@@ -211,6 +211,10 @@ def test_reconciliation_when_there_is_one():
     assert "02:30" in berlin and "09:30" not in berlin
     assert "已核对无误<i>ok</i>" in text
     assert "尚未确认" not in text
+    # Corrections posted after the month for a dispute: the agreed balance is printed too.
+    context["reconciliation"]["agreed_fen"] = 123456
+    corrected = squeeze(pages_text(engine.render_pdf("settlement", context, "en"))[0])
+    assert "1,234.56" in corrected
 
 
 def test_optional_figures_and_an_empty_month():
