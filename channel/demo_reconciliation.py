@@ -88,7 +88,19 @@ def load_reconciliation(today, users):
                 _confirm(rec, users, dealer_day + timedelta(days=2), by=by, signed_by=rec.account.contact_name)
     _last_month_disputes(last, users, users["finance"], today)
     rs.save_settings(answer_days=10, overdue_action="warn", by=users["finance"])
+    _read_what_was_settled()
     db.session.commit()
+
+
+def _read_what_was_settled():
+    """The notifications of statements answered long ago were read when they came."""
+    from .notify.models import Notification
+
+    settled = {f"/reconciliation/{rid}" for rid in db.session.execute(select(rs.Reconciliation.id).where(
+        rs.Reconciliation.status == "confirmed")).scalars()}
+    for note in db.session.execute(select(Notification).where(Notification.read_at.is_(None))).scalars():
+        if note.link in settled:
+            note.read_at = note.created_at
 
 
 def _confirm(rec, users, day, *, by=None, signed_by=None):

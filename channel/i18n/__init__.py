@@ -58,7 +58,7 @@ LABELS = {
         "overdue": _l("Overdue"),
         "not_issued": _l("Not issued"),
     },
-    "dispute_status": {"open": _l("Open"), "explained": _l("Explained"), "corrected": _l("Corrected")},
+    "dispute_status": {"open": _l("Waiting for an answer"), "explained": _l("Explained"), "corrected": _l("Corrected")},
     "reconciliation_event": {
         "issued": _l("Issued"),
         "reissued": _l("Re-issued"),

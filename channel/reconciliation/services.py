@@ -144,7 +144,8 @@ def _event(rec, kind, *, by, body=None, item=None, author_name=None, ip=None, at
                                        author_name=author_name, body=body, ip=ip, created_at=at or utcnow()))
 
 
-def _new_version(rec: Reconciliation, now: core.Content, *, by, today: date, answer_days: int):
+def _fill(rec: Reconciliation, now: core.Content, *, by, today: date, answer_days: int):
+    """The reconciliation's current issue: what it shows, when, and by when to answer."""
     rec.content_hash = now.hash
     rec.opening_fen = now.statement.opening_fen
     rec.closing_fen = now.statement.closing_fen
@@ -153,11 +154,20 @@ def _new_version(rec: Reconciliation, now: core.Content, *, by, today: date, ans
     rec.due_on = core.due_on(today, answer_days)
     rec.issued_at = _moment(today)
     rec.issued_by_id = getattr(by, "id", None)
-    db.session.flush()
-    db.session.add(ReconciliationVersion(
+
+
+def _version(rec: Reconciliation) -> ReconciliationVersion:
+    """The kept copy of the current issue (the row must be flushed: it needs rec.id)."""
+    return ReconciliationVersion(
         reconciliation_id=rec.id, version=rec.version, content_hash=rec.content_hash,
         closing_fen=rec.closing_fen, agreed_fen=rec.agreed_fen, issued_on=rec.issued_on,
-        due_on=rec.due_on, issued_by_id=rec.issued_by_id, issued_at=rec.issued_at))
+        due_on=rec.due_on, issued_by_id=rec.issued_by_id, issued_at=rec.issued_at)
+
+
+def _new_version(rec: Reconciliation, now: core.Content, *, by, today: date, answer_days: int):
+    _fill(rec, now, by=by, today=today, answer_days=answer_days)
+    db.session.flush()
+    db.session.add(_version(rec))
 
 
 def _moment(day: date) -> datetime:
@@ -167,8 +177,8 @@ def _moment(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time().replace(hour=9), ZoneInfo(current_app.config["TIMEZONE"]))
 
 
-def _tell_account(rec: Reconciliation, kind: str):
-    users = portal_users(rec.account)
+def _tell_account(rec: Reconciliation, kind: str, users=None):
+    users = portal_users(rec.account) if users is None else users
     if users:
         notify(users, kind, {"month": rec.month, "account": rec.account.code,
                              "due": rec.due_on.isoformat()}, f"/reconciliation/{rec.id}")
@@ -194,39 +204,61 @@ def issue(accounts, month: Month, *, by, today: date | None = None) -> IssueResu
     existing = {r.account_id: r for r in db.session.execute(select(Reconciliation).where(
         Reconciliation.month == str(month),
         Reconciliation.account_id.in_([a.id for a in accounts] or [-1]))).scalars()}
+    fresh = []  # (account, content) of accounts without a statement of the month yet
     for account in accounts:
         rec = existing.get(account.id)
         if rec is not None and rec.status == "confirmed":
             result.confirmed.append(rec)
             continue
         now = content(account, month, rec)
-        if rec is not None and (rec.status == "disputed" or rec.content_hash == now.hash):
-            result.unchanged.append(rec)
-            continue
         if rec is None:
-            rec = Reconciliation(account_id=account.id, supplier_id=account.supplier_id, month=str(month),
-                                 status="issued", version=1)
-            try:
-                with db.session.begin_nested():  # the unique (account, month) decides a race
-                    db.session.add(rec)
-                    _new_version(rec, now, by=by, today=today, answer_days=settings.answer_days)
-            except IntegrityError:  # issued by someone else a moment ago
-                result.unchanged.append(find(account, month))
-                continue
-            _event(rec, "issued", by=by, at=rec.issued_at)
-            result.issued.append(rec)
+            fresh.append((account, now))
+        elif rec.status == "disputed" or rec.content_hash == now.hash:
+            result.unchanged.append(rec)
         else:
             rec.version += 1
             rec.status = "issued"
-            _new_version(rec, now, by=by, today=today, answer_days=settings.answer_days)
-            _event(rec, "reissued", by=by, at=rec.issued_at)
+            _fill(rec, now, by=by, today=today, answer_days=settings.answer_days)
             result.reissued.append(rec)
-        _tell_account(rec, "statement_issued")
+
+    def new_rec(account, now):
+        rec = Reconciliation(account_id=account.id, supplier_id=account.supplier_id, month=str(month),
+                             status="issued", version=1)
+        _fill(rec, now, by=by, today=today, answer_days=settings.answer_days)
+        return rec
+
+    # One INSERT for all the new statements. The unique (account, month) decides a race: if
+    # another issue of this month got in first, go one by one and leave its statements alone.
+    try:
+        with db.session.begin_nested():
+            made = [new_rec(account, now) for account, now in fresh]
+            db.session.add_all(made)
+        result.issued.extend(made)
+    except IntegrityError:
+        for account, now in fresh:
+            try:
+                with db.session.begin_nested():
+                    rec = new_rec(account, now)
+                    db.session.add(rec)
+                result.issued.append(rec)
+            except IntegrityError:
+                result.unchanged.append(find(account, month))
     db.session.flush()
-    made = len(result.issued) + len(result.reissued)
-    if made:
+    changed = result.issued + result.reissued
+    db.session.add_all([_version(rec) for rec in changed])
+    for rec in changed:
+        _event(rec, "issued" if rec.version == 1 else "reissued", by=by, at=rec.issued_at)
+    users = {}
+    for user in db.session.execute(select(User).where(
+            User.account_id.in_([rec.account_id for rec in changed] or [-1]), User.is_active_user.is_(True))).scalars():
+        users.setdefault(user.account_id, []).append(user)
+    for rec in changed:
+        if rec.account_id in users:
+            _tell_account(rec, "statement_issued", users[rec.account_id])
+    db.session.flush()
+    if changed:
         record("statements_issued", None, by=by, object_type="reconciliations",
-               label=f"{month} ×{made}")
+               label=f"{month} ×{len(changed)}")
     return result
 
 
@@ -377,10 +409,11 @@ def answer(item: DisputeItem, *, message: str, by, reverse: bool = False,
             direction=adjustment.direction, reason=message, memo=f"对账 {rec.month}", by=by).document)
     for document in posted:
         db.session.add(DisputeCorrection(item_id=item.id, document_id=document.id))
-    item.answered_by_id = getattr(by, "id", None)  # first: reading an expired `by` autoflushes
-    item.status = "corrected" if posted else "explained"
-    item.answer = message
-    item.answered_at = utcnow()
+    values = {"answered_by_id": getattr(by, "id", None), "status": "corrected" if posted else "explained",
+              "answer": message, "answered_at": utcnow()}
+    with db.session.no_autoflush:  # one UPDATE: an answered line is never changed again
+        for name, value in values.items():
+            setattr(item, name, value)
     db.session.flush()
     body = message if not posted else f"{message} ({', '.join(d.number for d in posted)})"
     _event(rec, item.status, by=by, body=body, item=item)
