@@ -177,7 +177,8 @@ def _moment(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time().replace(hour=9), ZoneInfo(current_app.config["TIMEZONE"]))
 
 
-def _tell_account(rec: Reconciliation, kind: str, users=None):
+def tell_account(rec: Reconciliation, kind: str, users=None):
+    """Tell the account's portal users about its statement (month, account, due date, link)."""
     users = portal_users(rec.account) if users is None else users
     if users:
         notify(users, kind, {"month": rec.month, "account": rec.account.code,
@@ -254,7 +255,7 @@ def issue(accounts, month: Month, *, by, today: date | None = None) -> IssueResu
         users.setdefault(user.account_id, []).append(user)
     for rec in changed:
         if rec.account_id in users:
-            _tell_account(rec, "statement_issued", users[rec.account_id])
+            tell_account(rec, "statement_issued", users[rec.account_id])
     db.session.flush()
     if changed:
         record("statements_issued", None, by=by, object_type="reconciliations",
@@ -426,7 +427,7 @@ def answer(item: DisputeItem, *, message: str, by, reverse: bool = False,
         rec.status = "issued"
         _new_version(rec, now, by=by, today=business_today(), answer_days=get_settings().answer_days)
         _event(rec, "reissued", by=by)
-        _tell_account(rec, "statement_reissued")
+        tell_account(rec, "statement_reissued")
     return item
 
 

@@ -310,3 +310,27 @@ def test_the_database_refuses_what_the_rules_forbid(app):
                 {"acc": account("GD-SH01").id, "dealer": dealer.id})
             db.session.flush()
         db.session.rollback()
+
+
+def test_overdue_statements_are_reminded_once_per_version(app, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from channel.reconciliation.jobs import REMINDERS_JOB
+    from reports.jobs import catch_up
+
+    with app.app_context():
+        march_ledger()
+        later = datetime(2026, 4, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # both due 12 April
+        monkeypatch.setattr(rs, "business_today", lambda: later.date())
+        rec = rec_of("GD-BJ01")
+        outcomes = dict(catch_up(REMINDERS_JOB, later))
+        assert outcomes == {f"{rec.id}-v1": "done", f"{rec_of('GD-SH01').id}-v1": "done"}
+        reminded = db.session.execute(select(Notification.user_id).where(
+            Notification.kind == "statement_overdue")).scalars().all()
+        assert sorted(reminded) == sorted([user("dist.bj").id, user("dist.sh").id])
+        assert all(outcome != "done" for outcome in dict(catch_up(REMINDERS_JOB, later)).values())
+        assert db.session.execute(select(func.count()).select_from(Notification).where(
+            Notification.kind == "statement_overdue")).scalar_one() == 2
+        confirm("GD-BJ01")
+        assert f"{rec.id}-v1" not in dict(catch_up(REMINDERS_JOB, later))
