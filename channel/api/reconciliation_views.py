@@ -3,7 +3,7 @@ dispute them, answer disputed lines. The same rules, in the same order, as the p
 (channel/reconciliation/views.py): load, check (404 for what the token's user may not see, 403 for
 what they may not do), begin_write(), the service, one commit; a refusal rolls back and says why.
 Disputes carry no attachments here: those are uploaded on the page."""
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload

@@ -65,9 +65,9 @@ def index():
                                User.is_active_user.is_(True)).order_by(User.full_name)
         ).scalars().all()
     if can("view_reconciliations"):
-        from ..reconciliation.views import portal_summary
+        from ..reconciliation.services import waiting_for
 
-        ctx["reconciliation"] = portal_summary(user)
+        ctx["reconciliation"] = waiting_for(user)
     if user.role in ("admin", "finance"):
         from reports.jobs import waiting_runs
 

@@ -39,7 +39,6 @@ from .models import (
     CREDIT_KINDS,
     DEBIT_KINDS,
     DOCUMENT_KINDS,
-    EITHER_KINDS,
     LINE_KINDS,
     PAYMENT_METHODS,
     PREFIXES,

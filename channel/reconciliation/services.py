@@ -14,13 +14,14 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
+from ..auth.permissions import can, scope_accounts
 from ..auth.models import User
 from ..core import reconciliation as core
 from ..core.periods import Month
 from ..db_types import utcnow
 from ..extensions import db
 from ..ledger import services as ledger
-from ..ledger.models import Document, LedgerEntry
+from ..ledger.models import Document
 from ..masterdata.models import Account
 from ..notify.services import notify, register_kind
 from ..system.models import Setting
@@ -365,8 +366,6 @@ def dispute(rec: Reconciliation, *, shown_hash: str, lines: list[DisputeInput], 
 def _tell_answerers(rec: Reconciliation):
     """A dispute goes to whoever answers it: the distributor for its dealers' statements; for the
     company's, finance and the region's supervisors."""
-    from ..auth.permissions import can
-
     if rec.supplier_id is not None:
         users = portal_users(rec.supplier)
     else:
@@ -610,7 +609,43 @@ def board(month: Month, distributors: list[Account], today: date | None = None) 
     return rows
 
 
-def latest_entry_month(account) -> str | None:
-    last = db.session.execute(select(func.max(LedgerEntry.entry_date)).where(
-        LedgerEntry.account_id == account.id)).scalar_one()
-    return str(Month.of(last)) if last else None
+# --- the dashboard ----------------------------------------------------------------------------
+
+def waiting_for(user) -> dict:
+    """What reconciliation asks of a user, for the dashboard: a distributor's statements to
+    answer, disputes, dealers to issue and payouts to pass on; finance's and supervisors' open
+    disputes and overdue statements."""
+    today = business_today()
+    out = {}
+    if user.role == "distributor":
+        own = list(db.session.execute(select(Reconciliation).where(
+            Reconciliation.account_id == user.account_id, Reconciliation.status == "issued")
+            .order_by(Reconciliation.month)).scalars())
+        out["to_answer"] = own
+        out["overdue"] = [r for r in own if core.is_overdue(r.status, r.due_on, today)]
+        out["dealer_disputes"] = db.session.execute(
+            select(func.count()).select_from(DisputeItem).join(Reconciliation)
+            .where(Reconciliation.supplier_id == user.account_id, DisputeItem.status == "open")).scalar_one()
+        out["own_disputes"] = db.session.execute(
+            select(func.count()).select_from(DisputeItem).join(Reconciliation)
+            .where(Reconciliation.account_id == user.account_id, DisputeItem.status == "open")).scalar_one()
+        open_payouts = payouts(user.account, open_only=True)
+        out["payouts"] = len(open_payouts)
+        out["payouts_fen"] = sum(p.outstanding_fen for p in open_payouts)
+        last = ledger.last_closed_month()
+        if last is not None:
+            expected = issuable_accounts(last, user.account)
+            issued = db.session.execute(select(func.count()).select_from(Reconciliation).where(
+                Reconciliation.month == str(last), Reconciliation.supplier_id == user.account_id)).scalar_one()
+            out["dealer_month"] = last
+            out["dealers_to_issue"] = max(0, len(expected) - issued)
+    elif can("view_reconciliation_board", user=user):
+        recs = scope_accounts(select(Reconciliation.id).join(Account, Reconciliation.account_id == Account.id)
+                              .where(Reconciliation.supplier_id.is_(None)), user)
+        out["open_disputes"] = db.session.execute(
+            select(func.count()).select_from(DisputeItem).where(
+                DisputeItem.status == "open", DisputeItem.reconciliation_id.in_(recs))).scalar_one()
+        out["overdue"] = db.session.execute(select(func.count()).select_from(Reconciliation).where(
+            Reconciliation.id.in_(recs), Reconciliation.status == "issued",
+            Reconciliation.due_on < today)).scalar_one()
+    return out

@@ -10,7 +10,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import can, region_tree_ids, require, scope_accounts, scope_regions
@@ -178,12 +178,11 @@ def confirm(rec_id):
     return redirect(url_for(".show", rec_id=rec.id))
 
 
-def _dispute_form(rec, now, formdata=None):
-    form = DisputeForm(formdata=formdata) if formdata is not None else DisputeForm(
-        formdata=None, content_hash=now.hash)
-    if formdata is None:
-        for line in now.statement.lines:
-            form.lines.append_entry({"number": line.number})
+def _blank_dispute_form(now):
+    """One row per statement line, none disputed yet, carrying the hash of what is shown."""
+    form = DisputeForm(formdata=None, content_hash=now.hash)
+    for line in now.statement.lines:
+        form.lines.append_entry({"number": line.number})
     return form
 
 
@@ -198,7 +197,7 @@ def dispute(rec_id):
             "already_confirmed" if rec.status == "confirmed" else "dispute_pending")), "error")
         return redirect(url_for(".show", rec_id=rec.id))
     if request.method == "GET":
-        return _dispute_page(rec, now, _dispute_form(rec, now))
+        return _dispute_page(rec, now, _blank_dispute_form(now))
     form = DisputeForm()
     lines = {ln.number: ln for ln in now.statement.lines}
     if len(form.lines) > len(lines) or any(r.form.number.data not in lines for r in form.lines):
@@ -307,6 +306,7 @@ def release(rec_id):
     form = ReleaseForm()
     if not form.validate():
         return _statement_page(rec, release_form=form, status=422)
+    begin_write()
     try:
         services.release_hold(rec, reason=form.reason.data, by=current_user)
     except services.ReconciliationError as err:
@@ -506,42 +506,3 @@ def pass_on(document_id):
             return redirect(url_for(".payouts"))
     return render_template("reconciliation/pass_on.html", form=form, payout=payout, row=row), (
         422 if request.method == "POST" else 200)
-
-
-def portal_summary(user) -> dict:
-    """What waits for a user on the dashboard."""
-    today = services.business_today()
-    out = {}
-    if user.role == "distributor":
-        own = list(db.session.execute(select(Reconciliation).where(
-            Reconciliation.account_id == user.account_id, Reconciliation.status == "issued")
-            .order_by(Reconciliation.month)).scalars())
-        out["to_answer"] = own
-        out["overdue"] = [r for r in own if core.is_overdue(r.status, r.due_on, today)]
-        out["dealer_disputes"] = db.session.execute(
-            select(func.count()).select_from(DisputeItem).join(Reconciliation)
-            .where(Reconciliation.supplier_id == user.account_id, DisputeItem.status == "open")).scalar_one()
-        out["own_disputes"] = db.session.execute(
-            select(func.count()).select_from(DisputeItem).join(Reconciliation)
-            .where(Reconciliation.account_id == user.account_id, DisputeItem.status == "open")).scalar_one()
-        open_payouts = services.payouts(user.account, open_only=True)
-        out["payouts"] = len(open_payouts)
-        out["payouts_fen"] = sum(p.outstanding_fen for p in open_payouts)
-        months = _closed_months()
-        if months:
-            last = months[0]
-            expected = services.issuable_accounts(last, user.account)
-            issued = db.session.execute(select(func.count()).select_from(Reconciliation).where(
-                Reconciliation.month == str(last), Reconciliation.supplier_id == user.account_id)).scalar_one()
-            out["dealer_month"] = last
-            out["dealers_to_issue"] = max(0, len(expected) - issued)
-    elif can("view_reconciliation_board", user=user):
-        recs = scope_accounts(select(Reconciliation.id).join(Account, Reconciliation.account_id == Account.id)
-                              .where(Reconciliation.supplier_id.is_(None)), user)
-        out["open_disputes"] = db.session.execute(
-            select(func.count()).select_from(DisputeItem).where(
-                DisputeItem.status == "open", DisputeItem.reconciliation_id.in_(recs))).scalar_one()
-        out["overdue"] = db.session.execute(select(func.count()).select_from(Reconciliation).where(
-            Reconciliation.id.in_(recs), Reconciliation.status == "issued",
-            Reconciliation.due_on < today)).scalar_one()
-    return out

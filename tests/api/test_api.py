@@ -5,8 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from channel.api.services import create_token, revoke_token
-from channel.auth.services import find_user
+from channel.api.services import revoke_token
 from channel.extensions import db
 from channel.ledger.models import Document, LedgerEntry
 
