@@ -51,6 +51,12 @@ class Config:
     # Reconciliation: days an account has to confirm or dispute an issued statement (the default
     # until finance sets it on the reconciliation settings page).
     RECONCILIATION_ANSWER_DAYS = 10
+    # Expenses: claims above this amount need a second approval, and the policy caps that flag a
+    # line (meal allowance per day, accommodation per night by city tier), until finance sets
+    # them on the expense settings page.
+    EXPENSE_SECOND_APPROVAL_OVER_FEN = 300000  # ¥3,000.00
+    EXPENSE_CAPS_PER_DAY_FEN = {"meal": 10000, "supplement": 5000}  # ¥100 / ¥50 a day
+    EXPENSE_CAPS_PER_NIGHT_FEN = {1: 50000, 2: 38000, 3: 28000}  # ¥500 / ¥380 / ¥280 a night
     TESTING = False
     DEBUG = False
     # Notification e-mails (channel/notify), sent by the scheduler; SMTP_HOST None: in-app only.

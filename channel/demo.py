@@ -86,6 +86,9 @@ USERS = [  # username, full name, role, extra
     ("sup.north", "马国栋", "supervisor", {"regions": ["NORTH"]}),
     ("sup.east", "顾雅琴", "supervisor", {"regions": ["EAST"]}),
     ("sup.south", "梁家辉", "supervisor", {"regions": ["SOUTH"]}),
+    # The channel manager: over the three regions' supervisors, gives the second approval of
+    # large expense claims and approves the supervisors' own.
+    ("mgr.channel", "王经理", "supervisor", {"regions": ["NORTH", "EAST", "SOUTH"], "second_approver": True}),
     ("rep.beijing", "高峰", "field_staff", {"region": "BJ", "kind": "rep"}),
     ("merch.tianjin", "田甜", "field_staff", {"region": "TJ", "kind": "merchandiser"}),
     ("rep.shanghai", "宋磊", "field_staff", {"region": "SH", "kind": "rep"}),
@@ -157,6 +160,7 @@ def load_demo(with_history=True, today=None):
             field_kind=extra.get("kind"),
             region=regions[extra["region"]] if "region" in extra else None,
             account=accounts[extra["account"]] if "account" in extra else None,
+            second_approver=extra.get("second_approver", False),
         )
         user.supervised_regions = [regions[c] for c in extra.get("regions", [])]
         db.session.add(user)

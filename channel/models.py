@@ -2,6 +2,7 @@
 from .api.models import ApiToken  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import LoginAttempt, User, supervisor_regions  # noqa: F401
+from .expenses.models import ExpenseBudget, ExpenseClaim, ExpenseEvent, ExpenseLine, ExpenseReceipt  # noqa: F401
 from .files.models import StoredFile  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401

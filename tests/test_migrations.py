@@ -17,7 +17,8 @@ APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "logi
               "scheduler_leases", "job_schedules", "job_runs", "apscheduler_jobs",
               "report_files", "report_batches", "report_runs",
               "reconciliations", "reconciliation_versions", "dispute_items", "dispute_corrections",
-              "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files"}
+              "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files",
+              "expense_claims", "expense_lines", "expense_receipts", "expense_events", "expense_budgets"}
 
 
 def _differences(app):

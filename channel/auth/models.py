@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +61,8 @@ class User(UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     is_active_user: Mapped[bool] = mapped_column("active", Boolean, default=True)
+    # May give the second approval of expense claims (a channel manager); admin always may.
+    second_approver: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[str | None] = mapped_column(String(10))
     # Rotated on logout, password change and deactivation: every session holding the old one ends.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)

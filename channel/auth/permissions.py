@@ -61,6 +61,34 @@ def scope_regions(stmt, user):
     return stmt.where(Region.id.in_(regions)) if regions else stmt.where(false())
 
 
+def scope_claims(stmt, user):
+    """Expense claims: one's own; a supervisor's regions; finance and admin all."""
+    from ..expenses.models import ExpenseClaim
+
+    if user.role in ("admin", "finance"):
+        return stmt
+    if user.role == "supervisor":
+        regions = region_scope(user)
+        return stmt.where(or_(ExpenseClaim.claimant_id == user.id, ExpenseClaim.region_id.in_(regions or [-1])))
+    if user.role == "field_staff":
+        return stmt.where(ExpenseClaim.claimant_id == user.id)
+    return stmt.where(false())
+
+
+def _view_claim(user, claim):
+    if claim.claimant_id == user.id or user.role in ("admin", "finance"):
+        return True
+    return user.role == "supervisor" and claim.region_id in region_scope(user)
+
+
+def _claim_may(action):
+    # The state machine (channel.core.expenses) decides, for a claim the user can see.
+    def rule(user, claim):
+        from ..expenses.services import may
+        return _view_claim(user, claim) and may(claim, action, user)
+    return rule
+
+
 def _view_account(user, account):
     if user.role == "distributor":
         return account.id == user.account_id or account.supplier_id == user.account_id
@@ -147,6 +175,21 @@ RULES = {
     "release_hold": lambda user, _=None: user.role in ("admin", "finance"),
     "pass_on_payouts": lambda user, account=None: user.role == "distributor" and (
         account is None or account.id == user.account_id),
+    # Expense claims (报销): claimed by field staff and supervisors; approved by a supervisor of
+    # the claimant's region, second approvals by a second approver (admin, or a user so marked).
+    "create_claims": lambda user, _=None: user.role in ("field_staff", "supervisor"),
+    "view_claim": _view_claim,
+    "edit_claim": lambda user, claim: claim.claimant_id == user.id and claim.status == "draft",
+    "submit_claim": _claim_may("submit"),
+    "approve_claim": _claim_may("approve"),
+    "reject_claim": _claim_may("reject"),
+    "pay_claim": _claim_may("pay"),
+    "approve_claims": lambda user, _=None: user.role in ("admin", "supervisor") or (
+        bool(user.second_approver) and user.role == "finance"),
+    "pay_claims": lambda user, _=None: user.role in ("admin", "finance"),
+    "view_expense_summary": lambda user, _=None: user.role in ("admin", "finance", "supervisor"),
+    "manage_budgets": lambda user, _=None: user.role in ("admin", "finance"),
+    "manage_expense_settings": lambda user, _=None: user.role in ("admin", "finance"),
     "view_ledger": _view_account,
     "post_documents": _post_documents,
     "override_credit": _post_documents,

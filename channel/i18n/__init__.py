@@ -49,6 +49,17 @@ LABELS = {
         "dispute_answered": _l("Dispute answered"),
         "hold_released": _l("Shipment hold released"),
         "settings_changed": _l("Settings changed"),
+        "expense_claim_created": _l("Expense claim created"),
+        "expense_claim_changed": _l("Expense claim changed"),
+        "expense_claim_deleted": _l("Expense claim deleted"),
+        "expense_claim_submitted": _l("Expense claim submitted"),
+        "expense_claim_approved": _l("Expense claim approved"),
+        "expense_claim_rejected": _l("Expense claim returned"),
+        "expense_claim_paid": _l("Expense claim paid"),
+        "expense_budget_override": _l("Expense budget overridden"),
+        "expense_budget_set": _l("Expense budget set"),
+        "receipt_downloaded": _l("Receipt opened"),
+        "voucher_downloaded": _l("Expense voucher downloaded"),
     },
     # Reconciliation (channel/reconciliation/models.py); "overdue" and "not_issued" are shown, not stored.
     "reconciliation_status": {
@@ -69,6 +80,38 @@ LABELS = {
         "hold_released": _l("Shipment hold released"),
     },
     "overdue_action": {"none": _l("Nothing"), "warn": _l("Warning"), "hold": _l("Hold")},
+    # Expenses (channel/expenses/models.py, channel/core/expenses.py).
+    "expense_status": {
+        "draft": _l("Draft"),
+        "submitted": _l("Waiting for approval"),
+        "second_approval": _l("Waiting for second approval"),
+        "approved": _l("Approved, to be paid"),
+        "paid": _l("Paid"),
+    },
+    "expense_category": {
+        "travel": _l("Travel"),
+        "accommodation": _l("Accommodation"),
+        "local_transport": _l("Local transport"),
+        "meal": _l("Meal allowance"),
+        "supplement": _l("Supplement"),
+        "misc": _l("Miscellaneous"),
+        "entertainment": _l("Customer entertainment"),
+        "other": _l("Other"),
+        "total": _l("Total"),
+    },
+    "expense_action": {
+        "submit": _l("Submitted"),
+        "approve": _l("Approved"),
+        "reject": _l("Returned"),
+        "pay": _l("Paid"),
+    },
+    "city_tier": {1: _l("Tier 1 city"), 2: _l("Tier 2 city"), 3: _l("Tier 3 city or below")},
+    "expense_flag": {
+        "over_day_cap": _l("Over the daily allowance"),
+        "over_night_cap": _l("Over the nightly accommodation cap"),
+        "duplicate_receipt": _l("Receipt also on another claim"),
+        "over_budget": _l("Over budget"),
+    },
     # The ledger (channel/ledger/models.py).
     "document_kind": {
         "shipment": _l("Shipment"),
@@ -121,6 +164,7 @@ LABELS = {
         "locale": _l("Language"), "regions": _l("Supervised regions"),
         "cron": _l("Schedule (cron)"), "enabled": _l("Enabled"),
         "answer_days": _l("Days to confirm or dispute"), "overdue_action": _l("Overdue reconciliation"),
+        "second_approver": _l("Second approvals of expense claims"),
     },
     # AuditEntry.object_type: the table name, or "system". Unknown types show as they are.
     "object_type": {
@@ -134,6 +178,8 @@ LABELS = {
         "job_schedules": _l("Job schedule"),
         "job_runs": _l("Job run"),
         "reconciliations": _l("Reconciliation"),
+        "expense_claims": _l("Expense claim"),
+        "expense_budgets": _l("Expense budget"),
         "system": _l("System"),
     },
 }

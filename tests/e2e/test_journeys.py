@@ -74,7 +74,7 @@ def test_admin(page, login, live_server):
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     expect(nav_link(page, "/admin/users")).to_have_class(re.compile(r"\bactive\b"))
     rows = page.locator("table.list tbody tr")
-    expect(rows).to_have_count(15)
+    expect(rows).to_have_count(16)
     rows.locator("a", has_text=re.compile(r"^sup\.north$")).click()
     expect(page).to_have_url(re.compile(rf"/admin/users/{live_server.ids['sup.north']}$"))
     expect(page.locator("h1")).to_contain_text("马国栋")

@@ -139,10 +139,10 @@ def test_dispute_answer_correct_and_reissue(app):
         ], note="其余无误")
         rec = rec_of("GD-BJ01")
         assert rec.status == "disputed" and len(rec.items) == 2
-        # Finance and GD-BJ01's supervisor are told.
+        # Finance and GD-BJ01's supervisors (马国栋, and 王经理 who supervises every region) are told.
         told = {n.user.username for n in db.session.execute(select(Notification).where(
             Notification.kind == "statement_disputed")).scalars()}
-        assert told == {"finance", "sup.north"}
+        assert told == {"finance", "sup.north", "mgr.channel"}
         # While disputed, nobody confirms it; a second dispute of the same line is refused.
         _refused("dispute_pending", rs.confirm, rec, shown_hash=rec.content_hash, by=user("dist.bj"))
         _refused("already_answered" if False else "dispute_pending", rs.dispute, rec, shown_hash=rec.content_hash,

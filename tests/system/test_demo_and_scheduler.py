@@ -21,7 +21,10 @@ def test_demo_company_has_the_promised_shape(app):
         assert _count(select(Account).where(Account.kind == "dealer")) == 24
         assert _count(select(Product)) == 30
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-        assert roles == {"admin": 1, "finance": 1, "supervisor": 3, "field_staff": 6, "distributor": 4}
+        # three regional supervisors and the channel manager (王经理, the second approver of expenses)
+        assert roles == {"admin": 1, "finance": 1, "supervisor": 4, "field_staff": 6, "distributor": 4}
+        assert [u.username for u in db.session.execute(select(User).where(User.second_approver.is_(True))).scalars()] \
+            == ["mgr.channel"]
         # every top-level region has its supervisor; every distributor has a portal user
         for region in db.session.execute(select(Region).where(Region.parent_id.is_(None))).scalars():
             assert region.supervisors, region.code

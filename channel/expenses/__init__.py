@@ -1,0 +1,1 @@
+"""Expense claims (报销), approvals and regional budgets."""
