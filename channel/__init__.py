@@ -131,6 +131,8 @@ def init_blueprints(app):
     from .masterdata.views import bp as masterdata_bp
     from .notify.views import bp as notify_bp
     from .reconciliation.views import bp as reconciliation_bp
+    from .expenses import budget_views, views, voucher_views  # noqa: F401  (routes on expenses_bp)
+    from .expenses.blueprint import bp as expenses_bp
     from .reports.views import bp as reports_bp
     from .system.views import bp as system_bp
 
@@ -146,6 +148,7 @@ def init_blueprints(app):
     app.register_blueprint(system_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(reconciliation_bp)
+    app.register_blueprint(expenses_bp)
     init_errors(app)
     from .auth.permissions import can
 

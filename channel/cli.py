@@ -63,8 +63,10 @@ def users():
 @click.option("--region", "region_codes", multiple=True, help="Region code (supervisor: repeat for several).")
 @click.option("--account", "account_code", help="Distributor account code (distributor users).")
 @click.option("--kind", "field_kind", type=click.Choice(["rep", "merchandiser", "promoter"]), help="Field staff kind.")
+@click.option("--second-approver", is_flag=True,
+              help="May give second approvals of expense claims (a manager; supervisor or finance users).")
 @with_appcontext
-def create_user_command(username, role, full_name, region_codes, account_code, field_kind):
+def create_user_command(username, role, full_name, region_codes, account_code, field_kind, second_approver):
     """Create a user; the password is read from standard input, or prompted for."""
     from sqlalchemy import select
 
@@ -94,6 +96,7 @@ def create_user_command(username, role, full_name, region_codes, account_code, f
             username=username, full_name=full_name or username, role=role, password=password,
             by=None, field_kind=field_kind, region=regions[0] if regions and role == "field_staff" else None,
             account=account, supervised=regions if role == "supervisor" else (),
+            second_approver=second_approver,
         )
     except AuthError as err:
         db.session.rollback()

@@ -3,7 +3,8 @@
 Every account in both tiers: an opening balance, shipments with product lines, payments by bank
 transfer, cash and acceptance bill (承兑汇票), some returns, quarterly rebates for the general
 distributors, a few reversals (红冲) with their corrected documents, two dealers falling behind
-(overdue), one dealer at its credit limit; every month before the current one closed.
+(overdue), one dealer at its credit limit; every month before the current one closed. Then the
+reconciliation history (demo_reconciliation) and the expense claims (demo_expenses).
 Deterministic: the same `today` gives the same history.
 """
 import random
@@ -15,6 +16,7 @@ from .auth.models import User
 from .core.periods import Month
 from .extensions import db
 from .ledger.services import LedgerError, LineInput, close_period, current_balance, post_document, reverse_document
+from .demo_expenses import load_expenses
 from .demo_reconciliation import close_day, load_reconciliation, post_payouts
 from .masterdata.models import Account, Product
 
@@ -108,6 +110,7 @@ def load_history(today: date, seed: int = 2026):
         close_period(month, by=users["finance"], today=close_day(month, today))
     db.session.commit()
     load_reconciliation(today, users)
+    load_expenses(today)
 
 
 def _corrections(rng, accounts, users, today):

@@ -105,6 +105,7 @@ def install_kinds(kinds: dict[str, Kind]) -> None:
 
 
 register("settlement", "settlement.html")
+register("expense_voucher", "expense_voucher.html")  # 报销单: channel/expenses/voucher.py
 
 
 # --- fetching ------------------------------------------------------------------------------

@@ -34,9 +34,9 @@ def spec(server_url=""):
     return {
         "openapi": "3.0.3",
         "info": {"title": "Channel API", "version": "1",
-                 "description": "Accounts, documents, statements, periods and reconciliations. Amounts are strings with "
-                                "two decimals; dates are ISO (YYYY-MM-DD). A positive balance is what the "
-                                "account owes its supplier. Every call is scoped like the token's user."},
+                 "description": "Accounts, documents, statements, periods, reconciliations and expense "
+                                "claims. Amounts are strings with two decimals; dates are ISO (YYYY-MM-DD). "
+                                "A positive balance is what the account owes its supplier. Every call is scoped like the token's user."},
         "servers": [{"url": server_url + "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
@@ -115,6 +115,7 @@ def spec(server_url=""):
                                   "totals": {"type": "object", "additionalProperties": MONEY},
                                   "entries": {"type": "array", "items": _ref("StatementEntry")}}},
                 **_reconciliation_schemas(),
+                **_expense_schemas(),
             },
         },
         "paths": {
@@ -156,6 +157,7 @@ def spec(server_url=""):
                 "responses": {"201": {"description": "The reversal", "content": _json(_ref("Document"))},
                               **_errors(400, 401, 403, 404, 422)}}},
             **_reconciliation_paths(),
+            **_expense_paths(),
             "/periods/{period}/close": {"post": {
                 "summary": "Close a month (finance)",
                 "parameters": [{"name": "period", "in": "path", "required": True,
@@ -308,4 +310,181 @@ def _reconciliation_paths():
                 "type": "object", "properties": {"dispute": _ref("Dispute"),
                                                  "reconciliation": _ref("Reconciliation")}})},
                           **_errors(400, 401, 403, 404, 422)}}},
+    }
+
+
+# --- expense claims (报销) ------------------------------------------------------------------------
+
+EXPENSE_STATUSES = ["draft", "submitted", "second_approval", "approved", "paid"]
+EXPENSE_CATEGORIES = ["travel", "accommodation", "local_transport", "meal", "supplement", "misc",
+                      "entertainment", "other"]
+EXPENSE_ACTIONS = ["submit", "approve", "reject", "pay"]
+
+
+def _expense_schemas():
+    person = {"type": "object", "nullable": True, "properties": {
+        "username": {"type": "string"}, "name": {"type": "string"}}}
+    nullable_money = {**MONEY, "nullable": True}
+    claim = {"type": "object",
+             "required": ["id", "number", "status", "version", "month", "title", "claimant", "region", "claimed"],
+             "properties": {
+                 "id": {"type": "integer"}, "number": {"type": "string", "example": "BX202603-00012"},
+                 "status": {"type": "string", "enum": EXPENSE_STATUSES},
+                 "version": {"type": "integer", "description": "each transition adds one: send it back with an "
+                                                               "action to be told (409) when the claim moved"},
+                 "month": MONTH, "title": {"type": "string"}, "claimant": person,
+                 "region": {"type": "string", "description": "region code"},
+                 "budget_region": {"type": "string", "description": "the top region whose budget the claim uses"},
+                 "claimed": MONEY,
+                 "approved": {**nullable_money, "description": "what finance pays, once finally approved"},
+                 "paid": nullable_money, "submitted_at": {**DATETIME, "nullable": True},
+                 "first_approver": person, "second_approver": person,
+                 "approver": {**person, "description": "who gave the final approval"},
+                 "approved_at": {**DATETIME, "nullable": True}, "paid_on": {**DATE, "nullable": True},
+                 "payment_ref": {"type": "string", "nullable": True}, "paid_by": person,
+                 "created_at": DATETIME, "url": {"type": "string"}}}
+    receipt = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "filename": {"type": "string"},
+        "mime": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
+        "size": {"type": "integer"}, "sha256": {"type": "string"}, "uploaded_at": DATETIME,
+        "duplicate_of": {"type": "array", "items": {"type": "string"},
+                         "description": "numbers of other claims holding the same file"}}}
+    line = {"type": "object", "required": ["id", "date", "category", "amount"], "properties": {
+        "id": {"type": "integer"}, "date": DATE, "category": {"type": "string", "enum": EXPENSE_CATEGORIES},
+        "description": {"type": "string"}, "account": {"type": "string", "nullable": True,
+                                                       "description": "the account visited (code)"},
+        "amount": {**MONEY, "description": "claimed"},
+        "approved_amount": {**nullable_money, "description": "null until approved; below amount when cut"},
+        "cut_reason": {"type": "string", "nullable": True}, "nights": {"type": "integer"},
+        "city_tier": {"type": "integer", "nullable": True, "enum": [1, 2, 3, None]},
+        "flag": {"type": "string", "nullable": True, "enum": ["over_day_cap", "over_night_cap", None],
+                 "description": "over a policy cap"},
+        "receipts": {"type": "array", "items": receipt, "description": "metadata only: the files are "
+                                                                       "shown on the claim's page"}}}
+    event = {"type": "object", "properties": {
+        "seq": {"type": "integer"}, "action": {"type": "string", "enum": EXPENSE_ACTIONS},
+        "from": {"type": "string", "enum": EXPENSE_STATUSES}, "to": {"type": "string", "enum": EXPENSE_STATUSES},
+        "by": person, "at": DATETIME, "comment": {"type": "string", "nullable": True},
+        "override_reason": {"type": "string", "nullable": True,
+                            "description": "why it was approved over the budget"},
+        "amount": nullable_money}}
+    budget = {"type": "object", "properties": {
+        "category": {"type": "string", "enum": ["total", *EXPENSE_CATEGORIES]},
+        "budget": {**nullable_money, "description": "null: no budget set"},
+        "approved": {**MONEY, "description": "approved so far (paid included), this claim excluded"},
+        "pending": {**MONEY, "description": "other claims waiting for an approval"},
+        "this_claim": MONEY, "left_after": {**nullable_money, "description": "after approving this claim"},
+        "over": {"type": "boolean", "description": "approving needs override_reason"},
+        "over_with_pending": {"type": "boolean"}}}
+    detail = {"allOf": [_ref("ExpenseClaim"), {"type": "object", "properties": {
+        "lines": {"type": "array", "items": line},
+        "flags": {"type": "object", "properties": {
+            "lines": {"type": "integer", "description": "lines over a policy cap"},
+            "duplicate_receipts": {"type": "integer"}, "over_budget": {"type": "boolean"}}},
+        "history": {"type": "array", "items": event},
+        "actions": {"type": "array", "items": {"type": "string", "enum": EXPENSE_ACTIONS},
+                    "description": "what the token's user may do now"},
+        "budget": {"type": "array", "items": budget,
+                   "description": "present when the token's user may approve the claim: the region's budget "
+                                  "for the month, in total and per category of the claim"}}}]}
+    return {
+        "ExpenseClaim": claim, "ExpenseClaimDetail": detail,
+        "ExpenseError": {"type": "object", "required": ["message"], "properties": {
+            "code": {"type": "string", "description": "the expense rule that refused (e.g. own_claim, "
+                                                      "not_your_region, already_paid, stale)"},
+            "message": {"type": "string"}, "field": {"type": "string"},
+            "current_version": {"type": "integer", "description": "409 only"},
+            "status": {"type": "string", "description": "409 only: the claim's status now"}}},
+    }
+
+
+def _expense_paths():
+    path = [{"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    version = {"type": "integer", "description": "the claim's version the client saw (optional): a claim "
+                                                 "that moved since answers 409"}
+    refused = {"422": {"description": "Invalid input, or an expense rule refused: code names it",
+                       "content": _json(_ref("ExpenseError"))}}
+    stale = {"409": {"description": "The claim changed since `version`: nothing was recorded",
+                     "content": _json(_ref("ExpenseError"))}}
+    done = {"200": {"description": "The claim after the action", "content": _json(_ref("ExpenseClaimDetail"))}}
+    line = {"type": "object", "required": ["date", "category", "amount"], "additionalProperties": False,
+            "properties": {
+                "date": {**DATE, "description": "in the claim's month, not in the future"},
+                "category": {"type": "string", "enum": EXPENSE_CATEGORIES}, "amount": MONEY,
+                "description": {"type": "string", "maxLength": 200},
+                "account": {"type": "string", "description": "the account visited (code), one the claimant sees"},
+                "nights": {"type": "integer", "minimum": 1, "description": "accommodation"},
+                "city_tier": {"type": "integer", "enum": [1, 2, 3], "description": "accommodation: required"}}}
+    cut = {"type": "object", "required": ["line", "approved_amount"], "additionalProperties": False,
+           "properties": {"line": {"type": "integer", "description": "the line's id"},
+                          "approved_amount": {**MONEY, "description": "at most the claimed amount; 0.00 allowed"},
+                          "reason": {"type": "string", "maxLength": 200, "description": "required below the claim"}}}
+    return {
+        "/expenses": {
+            "get": {
+                "summary": "Expense claims (报销) in the token user's scope, newest month first",
+                "description": "Field staff see their own; a supervisor their own and their regions'; finance and "
+                               "admin all. Distributors have none (403).",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": EXPENSE_STATUSES}},
+                    {"name": "month", "in": "query", "schema": MONTH},
+                    {"name": "region", "in": "query", "schema": {"type": "string"},
+                     "description": "region code; its sub-regions included"},
+                    {"name": "claimant", "in": "query", "schema": {"type": "string"}, "description": "username"},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+                "responses": {"200": {"description": "A page of claims", "content": _json({
+                    "type": "object", "properties": {"items": {"type": "array", "items": _ref("ExpenseClaim")},
+                                                     "next": {"type": "string", "nullable": True}}})},
+                              **_errors(401, 403, 422)}},
+            "post": {
+                "summary": "Create a draft claim with its lines (field staff, supervisors)",
+                "description": "Receipts are uploaded on the claim's page. Not idempotent: a retry creates "
+                               "another draft.",
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["month", "title"], "additionalProperties": False,
+                    "properties": {"month": MONTH, "title": {"type": "string", "maxLength": 200},
+                                   "region": {"type": "string", "description": "region code (default: the "
+                                                                               "claimant's first)"},
+                                   "lines": {"type": "array", "items": line}}})},
+                "responses": {"201": {"description": "The draft", "content": _json(_ref("ExpenseClaimDetail"))},
+                              **_errors(400, 401, 403), **refused}}},
+        "/expenses/{claim_id}": {"get": {
+            "summary": "One claim: lines, receipts (metadata), flags, history; the budget use for its approver",
+            "parameters": path,
+            "responses": {"200": {"description": "The claim", "content": _json(_ref("ExpenseClaimDetail"))},
+                          **_errors(401, 404)}}},
+        "/expenses/{claim_id}/submit": {"post": {
+            "summary": "Submit a draft for approval (its claimant)",
+            "parameters": path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "additionalProperties": False, "properties": {"version": version}})},
+            "responses": {**done, **_errors(400, 401, 403, 404), **refused, **stale}}},
+        "/expenses/{claim_id}/approve": {"post": {
+            "summary": "Approve (a supervisor of the region; above the second-approval amount then a manager "
+                       "or admin)",
+            "description": "Nobody approves their own claim. Over the region's budget (total or a category's) "
+                           "the approval needs override_reason, which is audited.",
+            "parameters": path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "additionalProperties": False,
+                "properties": {"version": version, "cuts": {"type": "array", "items": cut},
+                               "override_reason": {"type": "string", "maxLength": 2000},
+                               "comment": {"type": "string", "maxLength": 2000}}})},
+            "responses": {**done, **_errors(400, 401, 403, 404), **refused, **stale}}},
+        "/expenses/{claim_id}/reject": {"post": {
+            "summary": "Return the claim to its owner as a draft, with a comment",
+            "parameters": path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "required": ["comment"], "additionalProperties": False,
+                "properties": {"version": version, "comment": {"type": "string", "maxLength": 2000}}})},
+            "responses": {**done, **_errors(400, 401, 403, 404), **refused, **stale}}},
+        "/expenses/{claim_id}/pay": {"post": {
+            "summary": "Pay the approved amount (finance); a paid claim never changes again",
+            "parameters": path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "required": ["paid_on", "reference"], "additionalProperties": False,
+                "properties": {"version": version, "paid_on": {**DATE, "description": "not in the future"},
+                               "reference": {"type": "string", "maxLength": 64}}})},
+            "responses": {**done, **_errors(400, 401, 403, 404), **refused, **stale}}},
     }

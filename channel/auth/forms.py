@@ -52,6 +52,7 @@ class UserForm(FlaskForm):
     account_id = SelectField(_l("Distributor account"), coerce=_coerce_optional_int,
                              validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
+    second_approver = BooleanField(_l("May give second approvals of expense claims (manager)"))
 
     def __init__(self, *args, regions=(), distributors=(), **kwargs):
         super().__init__(*args, **kwargs)

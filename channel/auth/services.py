@@ -12,7 +12,9 @@ from .models import LoginAttempt, User, new_session_token
 from .passwords import password_problem
 
 USER_FIELDS = ("username", "full_name", "email", "phone", "role", "field_kind", "region_id",
-               "account_id", "is_active_user", "locale")
+               "account_id", "is_active_user", "locale", "second_approver")
+# Who may be marked as giving second approvals of expense claims (a manager); admin always may.
+SECOND_APPROVER_ROLES = ("supervisor", "finance")
 
 
 class AuthError(Exception):
@@ -127,7 +129,7 @@ def validate_binding(role, field_kind, region, account, supervised):
 
 
 def create_user(*, username, full_name, role, password, by, field_kind=None, region=None,
-                account=None, supervised=(), email=None, phone=None, locale=None):
+                account=None, supervised=(), email=None, phone=None, locale=None, second_approver=False):
     username = username.strip().lower()
     if find_user(username) is not None:
         raise AuthError("username_taken")
@@ -144,6 +146,7 @@ def create_user(*, username, full_name, role, password, by, field_kind=None, reg
         account_id=account.id if role == "distributor" and account else None,
         email=email or None, phone=phone or None, locale=locale or None,
         password_hash=hash_password(password), password_changed_at=utcnow(),
+        second_approver=bool(second_approver) and role in SECOND_APPROVER_ROLES,
     )
     user.supervised_regions = list(supervised) if role == "supervisor" else []
     db.session.add(user)
@@ -154,7 +157,8 @@ def create_user(*, username, full_name, role, password, by, field_kind=None, reg
 
 
 def update_user(user, *, by, full_name, role, field_kind, region, account, supervised,
-                email=None, phone=None, active=True):
+                email=None, phone=None, active=True, second_approver=None):
+    """second_approver None keeps the flag (for a role that may hold it)."""
     problem = validate_binding(role, field_kind, region, account, supervised)
     if problem:
         raise AuthError(problem)
@@ -168,6 +172,9 @@ def update_user(user, *, by, full_name, role, field_kind, region, account, super
     user.region_id = region.id if role == "field_staff" and region else None
     user.account_id = account.id if role == "distributor" and account else None
     user.supervised_regions = list(supervised) if role == "supervisor" else []
+    if second_approver is not None:
+        user.second_approver = bool(second_approver)
+    user.second_approver = bool(user.second_approver) and role in SECOND_APPROVER_ROLES
     user.email = email or None
     user.phone = phone or None
     was_active = user.is_active_user

@@ -194,6 +194,7 @@ def new_user():
                 role=form.role.data, password=form.password.data, by=current_user,
                 field_kind=form.field_kind.data or None, region=region, account=account,
                 supervised=supervised, email=form.email.data, phone=form.phone.data,
+                second_approver=form.second_approver.data,
             )
         except AuthError as err:
             db.session.rollback()
@@ -239,7 +240,7 @@ def edit_user(user_id):
                 user, by=current_user, full_name=form.full_name.data.strip(), role=form.role.data,
                 field_kind=form.field_kind.data or None, region=region, account=account,
                 supervised=supervised, email=form.email.data, phone=form.phone.data,
-                active=form.active.data,
+                active=form.active.data, second_approver=form.second_approver.data,
             )
         except AuthError as err:
             db.session.rollback()

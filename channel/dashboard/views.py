@@ -68,6 +68,12 @@ def index():
         from ..reconciliation.services import waiting_for
 
         ctx["reconciliation"] = waiting_for(user)
+    if user.role != "distributor":
+        from ..expenses.services import waiting_for as expenses_waiting_for
+
+        waiting = expenses_waiting_for(user)
+        if waiting:
+            ctx["expenses"] = waiting
     if user.role in ("admin", "finance"):
         from reports.jobs import waiting_runs
 
