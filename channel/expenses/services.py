@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
 from ..auth.models import User
@@ -538,8 +539,10 @@ def approve_many(claims, *, by, versions: dict | None = None,
     each in its own savepoint; the others and the refused ones are returned with the reason.
     versions: {claim id: the version the approver saw}; a claim that changed since is refused."""
     done, refused = [], []
+    claims = list(claims)
+    flags = flags_for(claims)  # as the queue showed them, before any of these is approved
     for claim in claims:
-        if claim_flags(claim).any:
+        if flags[claim.id].any:
             refused.append((claim, ExpenseError("flagged")))
             continue
         try:
@@ -685,6 +688,73 @@ def claim_flags(claim: ExpenseClaim, settings: Settings | None = None) -> ClaimF
                       over_budget=any(use.over for _, use in budget_uses(claim)))
 
 
+def flags_for(claims, settings: Settings | None = None) -> dict[int, ClaimFlags]:
+    """{claim id: ClaimFlags} for a list of claims (a queue page) in five queries whatever
+    their number: the same flags as claim_flags() of each, from what is stored (lines,
+    receipts, the budget figures of every budget region and month among them)."""
+    claims = list(claims)
+    if not claims:
+        return {}
+    settings = settings or get_settings()
+    ids = [c.id for c in claims]
+    lines = defaultdict(list)
+    for line in db.session.execute(select(ExpenseLine).where(ExpenseLine.claim_id.in_(ids))
+                                   .order_by(ExpenseLine.spent_on, ExpenseLine.id)).scalars():
+        lines[line.claim_id].append(line)
+    # Receipts held by another claim too.
+    mine = db.session.execute(select(ExpenseReceipt.id, ExpenseReceipt.claim_id, ExpenseReceipt.sha256)
+                              .where(ExpenseReceipt.claim_id.in_(ids))).all()
+    holders = defaultdict(set)
+    if mine:
+        for sha, claim_id, month in db.session.execute(
+                select(ExpenseReceipt.sha256, ExpenseClaim.id, ExpenseClaim.month)
+                .join(ExpenseClaim, ExpenseReceipt.claim_id == ExpenseClaim.id)
+                .where(ExpenseReceipt.sha256.in_({sha for _, _, sha in mine}))).all():
+            holders[sha].add((claim_id, month))
+    duplicates = defaultdict(dict)
+    for receipt_id, claim_id, sha in mine:
+        others = sorted(f"BX{m.replace('-', '')}-{c:05d}" for c, m in holders[sha] if c != claim_id)
+        if others:
+            duplicates[claim_id][receipt_id] = others
+    # Every budget region and month among the claims: approved and pending by category, all claims.
+    keys = {(c.budget_region_id, c.month) for c in claims}
+    where = or_(*[and_(ExpenseClaim.budget_region_id == r, ExpenseClaim.month == m) for r, m in keys])
+    used = defaultdict(lambda: (defaultdict(int), defaultdict(int)))  # key -> (approved, pending) by category
+    for region_id, month, category, status, amount in db.session.execute(
+            select(ExpenseClaim.budget_region_id, ExpenseClaim.month, ExpenseLine.category, ExpenseClaim.status,
+                   func.sum(case((ExpenseClaim.status.in_(APPROVED),
+                                  func.coalesce(ExpenseLine.approved_fen, ExpenseLine.amount_fen)),
+                                 else_=ExpenseLine.amount_fen)))
+            .join(ExpenseClaim, ExpenseLine.claim_id == ExpenseClaim.id)
+            .where(where, ExpenseClaim.status.in_(APPROVED + WAITING))
+            .group_by(ExpenseClaim.budget_region_id, ExpenseClaim.month, ExpenseLine.category,
+                      ExpenseClaim.status)).all():
+        used[(region_id, month)][0 if status in APPROVED else 1][category] += int(amount or 0)
+    budgets = defaultdict(dict)
+    for region_id, month, category, amount in db.session.execute(
+            select(ExpenseBudget.region_id, ExpenseBudget.month, ExpenseBudget.category, ExpenseBudget.amount_fen)
+            .where(or_(*[and_(ExpenseBudget.region_id == r, ExpenseBudget.month == m) for r, m in keys]))).all():
+        budgets[(region_id, month)][category] = amount
+    out = {}
+    for claim in claims:
+        key = (claim.budget_region_id, claim.month)
+        approved, pending = (defaultdict(int, d) for d in used[key])
+        this = defaultdict(int)
+        for line in lines[claim.id]:
+            this[line.category] += line.payable_fen
+            # The claim itself is "this claim", not part of what is approved or pending.
+            if claim.status in APPROVED:
+                approved[line.category] -= line.payable_fen
+            elif claim.status in WAITING:
+                pending[line.category] -= line.amount_fen
+        uses = [core.BudgetUse(budgets[key].get("total"), sum(approved.values()), sum(pending.values()),
+                               sum(this.values()))]
+        uses += [core.BudgetUse(budgets[key].get(cat), approved[cat], pending[cat], this[cat]) for cat in this]
+        out[claim.id] = ClaimFlags(lines=line_flags(lines[claim.id], settings.caps),
+                                   duplicates=duplicates[claim.id], over_budget=any(u.over for u in uses))
+    return out
+
+
 # --- lists and what waits ---------------------------------------------------------------------
 
 def claims_query(user, *, status: str | None = None, month: str | None = None, region_id: int | None = None,
@@ -709,7 +779,8 @@ def claims_query(user, *, status: str | None = None, month: str | None = None, r
 def approval_queue(user, **filters) -> list[ExpenseClaim]:
     """Claims waiting for this user's approval (first or second), oldest submission first."""
     stmt = claims_query(user, **filters).where(ExpenseClaim.status.in_(WAITING), ExpenseClaim.claimant_id != user.id)
-    stmt = stmt.order_by(None).order_by(ExpenseClaim.submitted_at, ExpenseClaim.id)
+    stmt = stmt.order_by(None).order_by(ExpenseClaim.submitted_at, ExpenseClaim.id).options(
+        selectinload(ExpenseClaim.claimant), selectinload(ExpenseClaim.region))
     settings = get_settings()
     out = []
     for claim in db.session.execute(stmt).scalars():

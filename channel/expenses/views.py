@@ -625,7 +625,8 @@ def approvals():
     queue = services.approval_queue(current_user, status=status or None, month=month, region_id=region_id,
                                     search=q or None)
     settings = services.get_settings()
-    rows = [(claim, services.claim_flags(claim, settings)) for claim in queue]
+    flags = services.flags_for(queue, settings)
+    rows = [(claim, flags[claim.id]) for claim in queue]
     return render_template("expenses/approvals.html", rows=rows, status=status, month=month, region_id=region_id,
                            q=q, statuses=services.WAITING, regions=_scoped_regions(),
                            months=_scope_months(),

@@ -105,6 +105,17 @@ def test_lines_over_the_caps_and_a_duplicate_receipt_are_flagged(demo_app):
         assert list(duplicated[first].values()) == [[second]] and list(duplicated[second].values()) == [[first]]
 
 
+def test_a_queue_s_flags_in_one_go_are_each_claim_s_flags(demo_app):
+    """flags_for (the queue pages: five queries for any number of claims) agrees with
+    claim_flags of each claim, for every claim of the demo in every state, the over-budget one too."""
+    with demo_app.app_context():
+        claims = _claims()
+        together = es.flags_for(claims)
+        assert together == {c.id: es.claim_flags(c) for c in claims}
+        assert any(f.over_budget for f in together.values()) and any(f.duplicates for f in together.values())
+        assert es.flags_for([]) == {}
+
+
 def test_every_approver_has_something_waiting_and_finance_something_to_pay(demo_app):
     with demo_app.app_context():
         for name in ("sup.north", "sup.east", "sup.south", "mgr.channel"):

@@ -662,8 +662,15 @@ def test_nav_links_by_role(app, login):
         html = login(who).get("/dashboard").get_data(as_text=True)
         nav = html[html.index('id="mainnav"'):html.index("</nav>", html.index('id="mainnav"'))]
         return set(re.findall(r'href="(/expenses/[^"]*)"', nav))
+    # One link into the expenses (their own bar links the rest): claimants to their claims,
+    # finance to the payments, the admin to every claim.
     assert links("rep.beijing") == {"/expenses/"}
-    assert links("sup.north") == {"/expenses/", "/expenses/approvals"}
-    assert links("finance") == {"/expenses/claims", "/expenses/payments"}
-    assert links("admin") == {"/expenses/claims", "/expenses/approvals", "/expenses/payments"}
+    assert links("sup.north") == {"/expenses/"}
+    assert links("finance") == {"/expenses/payments"}
+    assert links("admin") == {"/expenses/claims"}
     assert links("dist.bj") == set()
+    # The expense pages' own bar: a supervisor reaches the approvals, finance the summary.
+    bar = login("sup.north").get("/expenses/", headers=EN).get_data(as_text=True)
+    assert 'href="/expenses/approvals"' in bar and 'href="/expenses/summary"' in bar
+    bar = login("finance").get("/expenses/payments", headers=EN).get_data(as_text=True)
+    assert 'href="/expenses/claims"' in bar and 'href="/expenses/budgets"' in bar
