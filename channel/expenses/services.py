@@ -149,18 +149,22 @@ def is_second_approver(user) -> bool:
     return user.role == "admin" or (bool(user.second_approver) and user.role in ("supervisor", "finance"))
 
 
-def actor(user, claim: ExpenseClaim) -> core.Actor:
-    regions = region_scope(user)
+_ANY = object()
+
+
+def actor(user, claim: ExpenseClaim, regions=_ANY) -> core.Actor:
+    """`regions`: the user's region_scope when the caller has it already (a queue of claims)."""
+    regions = region_scope(user) if regions is _ANY else regions
     in_scope = regions is None or claim.region_id in regions
     return core.Actor(user.id, user.role,
                       supervises_region=user.role == "supervisor" and in_scope,
                       second_approver=is_second_approver(user) and in_scope)
 
 
-def next_status(claim: ExpenseClaim, action: str, user, settings: Settings | None = None) -> str:
+def next_status(claim: ExpenseClaim, action: str, user, settings: Settings | None = None, regions=_ANY) -> str:
     """The status `action` by `user` would give the claim, or ExpenseError."""
     settings = settings or get_settings()
-    return core.next_status(claim.status, action, actor=actor(user, claim), claimant_id=claim.claimant_id,
+    return core.next_status(claim.status, action, actor=actor(user, claim, regions), claimant_id=claim.claimant_id,
                             claimant_role=claim.claimant.role, total_fen=claim.claimed_fen,
                             second_approval_over_fen=settings.second_approval_over_fen,
                             first_approver_id=claim.first_approver_id)
@@ -781,11 +785,11 @@ def approval_queue(user, **filters) -> list[ExpenseClaim]:
     stmt = claims_query(user, **filters).where(ExpenseClaim.status.in_(WAITING), ExpenseClaim.claimant_id != user.id)
     stmt = stmt.order_by(None).order_by(ExpenseClaim.submitted_at, ExpenseClaim.id).options(
         selectinload(ExpenseClaim.claimant), selectinload(ExpenseClaim.region))
-    settings = get_settings()
+    settings, regions = get_settings(), region_scope(user)
     out = []
     for claim in db.session.execute(stmt).scalars():
         try:
-            next_status(claim, "approve", user, settings)
+            next_status(claim, "approve", user, settings, regions)
         except ExpenseError:
             continue
         out.append(claim)
