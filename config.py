@@ -57,6 +57,11 @@ class Config:
     EXPENSE_SECOND_APPROVAL_OVER_FEN = 300000  # ¥3,000.00
     EXPENSE_CAPS_PER_DAY_FEN = {"meal": 10000, "supplement": 5000}  # ¥100 / ¥50 a day
     EXPENSE_CAPS_PER_NIGHT_FEN = {1: 50000, 2: 38000, 3: 28000}  # ¥500 / ¥380 / ¥280 a night
+    # Ten-day plans: the days of the month from which field staff and supervisors are shown the
+    # accounts without a plan for the coming period (one per period), and the achievement (per
+    # cent of plan) below which a variance note is asked for.
+    PLAN_REMINDER_DAYS = [8, 18, 28]
+    PLAN_VARIANCE_THRESHOLD_PCT = 80
     TESTING = False
     DEBUG = False
     # Notification e-mails (channel/notify), sent by the scheduler; SMTP_HOST None: in-app only.

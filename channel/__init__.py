@@ -133,6 +133,8 @@ def init_blueprints(app):
     from .reconciliation.views import bp as reconciliation_bp
     from .expenses import budget_views, views, voucher_views  # noqa: F401  (routes on expenses_bp)
     from .expenses.blueprint import bp as expenses_bp
+    from .plans import actual_views, report_views, views as plan_views  # noqa: F401  (routes on plans_bp)
+    from .plans.blueprint import bp as plans_bp
     from .reports.views import bp as reports_bp
     from .system.views import bp as system_bp
 
@@ -149,6 +151,7 @@ def init_blueprints(app):
     app.register_blueprint(notify_bp)
     app.register_blueprint(reconciliation_bp)
     app.register_blueprint(expenses_bp)
+    app.register_blueprint(plans_bp)
     init_errors(app)
     from .auth.permissions import can
 

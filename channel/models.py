@@ -7,6 +7,7 @@ from .files.models import StoredFile  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401
 from .notify.models import Notification  # noqa: F401
+from .plans.models import Plan, PlanEvent, PlanLine, PlanStock, PlanVersion  # noqa: F401
 from .reconciliation.models import (  # noqa: F401
     DisputeCorrection, DisputeItem, HoldRelease, Reconciliation, ReconciliationEvent, ReconciliationVersion)
 from .reports.models import ReportBatch, ReportFile, ReportRun  # noqa: F401

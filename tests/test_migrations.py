@@ -18,7 +18,8 @@ APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "logi
               "report_files", "report_batches", "report_runs",
               "reconciliations", "reconciliation_versions", "dispute_items", "dispute_corrections",
               "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files",
-              "expense_claims", "expense_lines", "expense_receipts", "expense_events", "expense_budgets"}
+              "expense_claims", "expense_lines", "expense_receipts", "expense_events", "expense_budgets",
+              "plans", "plan_lines", "plan_stock", "plan_versions", "plan_events"}
 
 
 def _differences(app):

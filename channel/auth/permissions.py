@@ -190,6 +190,13 @@ RULES = {
     "view_expense_summary": lambda user, _=None: user.role in ("admin", "finance", "supervisor"),
     "manage_budgets": lambda user, _=None: user.role in ("admin", "finance"),
     "manage_expense_settings": lambda user, _=None: user.role in ("admin", "finance"),
+    # Ten-day plans (旬计划): seen with their account; drafted by the account's field staff (a
+    # distributor's own user for its own account), approved by a supervisor of its region. The
+    # state (channel/core/plans.py) decides the rest.
+    "view_plans": lambda user, _=None: True,  # lists go through scope_accounts
+    "view_plan": lambda user, plan: _view_account(user, plan.account),
+    "approve_plans": lambda user, _=None: user.role in ("admin", "supervisor"),
+    "view_plan_reports": lambda user, _=None: user.role in ("admin", "finance", "supervisor"),
     "view_ledger": _view_account,
     "post_documents": _post_documents,
     "override_credit": _post_documents,

@@ -60,6 +60,12 @@ LABELS = {
         "expense_budget_set": _l("Expense budget set"),
         "receipt_downloaded": _l("Receipt opened"),
         "voucher_downloaded": _l("Expense voucher downloaded"),
+        "plan_created": _l("Plan created"),
+        "plan_submitted": _l("Plan submitted"),
+        "plan_approved": _l("Plan approved"),
+        "plan_sent_back": _l("Plan sent back"),
+        "plan_changed": _l("Plan changed after it locked"),
+        "plan_variance_note": _l("Variance note written"),
     },
     # Reconciliation (channel/reconciliation/models.py); "overdue" and "not_issued" are shown, not stored.
     "reconciliation_status": {
@@ -80,6 +86,21 @@ LABELS = {
         "hold_released": _l("Shipment hold released"),
     },
     "overdue_action": {"none": _l("Nothing"), "warn": _l("Warning"), "hold": _l("Hold")},
+    # Ten-day plans (channel/plans/models.py, channel/core/plans.py); "locked" and "none" are shown, not stored.
+    "plan_status": {
+        "draft": _l("Draft"),
+        "submitted": _l("Waiting for approval"),
+        "approved": _l("Approved"),
+        "locked": _l("Locked"),
+        "none": _l("No plan"),
+    },
+    "plan_action": {
+        "submit": _l("Submitted"),
+        "approve": _l("Approved"),
+        "send_back": _l("Sent back"),
+        "change": _l("Changed after it locked"),
+    },
+    "tenday": {1: _l("first ten days"), 2: _l("second ten days"), 3: _l("last ten days")},
     # Expenses (channel/expenses/models.py, channel/core/expenses.py).
     "expense_status": {
         "draft": _l("Draft"),

@@ -1,0 +1,2 @@
+"""(being written)"""
+from .blueprint import bp  # noqa: F401
