@@ -33,7 +33,8 @@ class Config:
     # How often the active process looks for schedule changes, "run now" requests and retries.
     SCHEDULER_POLL_SECONDS = 5
     # Modules that register jobs (reports.jobs.register) when imported, e.g. "channel.reports.jobs".
-    SCHEDULER_JOB_MODULES = ["channel.reports.jobs", "channel.notify.jobs", "channel.reconciliation.jobs"]
+    SCHEDULER_JOB_MODULES = ["channel.reports.jobs", "channel.notify.jobs", "channel.reconciliation.jobs",
+                             "channel.plans.jobs"]
     SERVER_NAME_DISPLAY = "Channel"
     # The issuer printed at the top of every report (the manufacturer running Channel).
     COMPANY_NAME = "华东食品有限公司"

@@ -4,7 +4,8 @@ Every account in both tiers: an opening balance, shipments with product lines, p
 transfer, cash and acceptance bill (承兑汇票), some returns, quarterly rebates for the general
 distributors, a few reversals (红冲) with their corrected documents, two dealers falling behind
 (overdue), one dealer at its credit limit; every month before the current one closed. Then the
-reconciliation history (demo_reconciliation) and the expense claims (demo_expenses).
+reconciliation history (demo_reconciliation), the expense claims (demo_expenses) and the
+ten-day plans (demo_plans).
 Deterministic: the same `today` gives the same history.
 """
 import random
@@ -17,6 +18,7 @@ from .core.periods import Month
 from .extensions import db
 from .ledger.services import LedgerError, LineInput, close_period, current_balance, post_document, reverse_document
 from .demo_expenses import load_expenses
+from .demo_plans import load_plans
 from .demo_reconciliation import close_day, load_reconciliation, post_payouts
 from .masterdata.models import Account, Product
 
@@ -111,6 +113,7 @@ def load_history(today: date, seed: int = 2026):
     db.session.commit()
     load_reconciliation(today, users)
     load_expenses(today)
+    load_plans(today)
 
 
 def _corrections(rng, accounts, users, today):

@@ -8,6 +8,7 @@ from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentL
 from .masterdata.models import Account, Product, Region  # noqa: F401
 from .notify.models import Notification  # noqa: F401
 from .plans.models import Plan, PlanEvent, PlanLine, PlanStock, PlanVersion  # noqa: F401
+from .plans.report_models import PlanReport  # noqa: F401
 from .reconciliation.models import (  # noqa: F401
     DisputeCorrection, DisputeItem, HoldRelease, Reconciliation, ReconciliationEvent, ReconciliationVersion)
 from .reports.models import ReportBatch, ReportFile, ReportRun  # noqa: F401

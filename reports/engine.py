@@ -106,6 +106,7 @@ def install_kinds(kinds: dict[str, Kind]) -> None:
 
 register("settlement", "settlement.html")
 register("expense_voucher", "expense_voucher.html")  # 报销单: channel/expenses/voucher.py
+register("plan_actual", "plan_actual.html")  # 旬计划 plan versus actual per region: channel/plans/reports.py
 
 
 # --- fetching ------------------------------------------------------------------------------

@@ -241,7 +241,41 @@ TABLE = [
     ("GET", "/expenses/summary?month=2026-13",        LOGIN, 400, 400, 400, 403, 403),
     ("GET", "/expenses/summary?region={reg:SOUTH}",   LOGIN, 200, 200, 404, 403, 403),
     ("GET", "/expenses/summary.xlsx",                 LOGIN, 200, 200, 200, 403, 403),
+    # ten-day plans: an account's plans are seen with the account (whose plan is whose, who drafts,
+    # approves and changes it: tests/plans/); plan URLs name the account by code
+    ("GET", "/plans/",                                LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/plans/?period=2026-03-2",               LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/plans/?period=nope",                    LOGIN, 400, 400, 400, 400, 400),
+    ("POST", "/plans/",                               LOGIN, 400, 400, 400, 400, 400),
+    ("GET", "/plans/approvals",                       LOGIN, 200, 403, 200, 403, 403),
+    ("POST", "/plans/approvals",                      LOGIN, (302, "/plans/approvals"), 403,
+     (302, "/plans/approvals"), 403, 403),
+    ("GET", "/plans/GD-BJ01/2026-03-2",               LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/plans/GD-TJ01/2026-03-2",               LOGIN, 200, 200, 200, 404, 404),
+    ("GET", "/plans/GD-SH01/2026-03-2",               LOGIN, 200, 200, 404, 404, 404),
+    ("GET", "/plans/GD-BJ01/2026-13-2",               LOGIN, 404, 404, 404, 404, 404),
+    ("POST", "/plans/GD-BJ01/2026-03-2",              LOGIN, 422, 403, 422, 422, 422),
+    ("POST", "/plans/DL-BJ001/2026-03-2",             LOGIN, 422, 403, 422, 422, 403),
+    ("POST", "/plans/GD-SH01/2026-03-2",              LOGIN, 422, 403, 404, 404, 404),
+    ("POST", "/plans/GD-BJ01/2026-03-2/approve",      LOGIN, 404, 404, 404, 404, 404),
+    ("POST", "/plans/GD-BJ01/2026-03-2/send-back",    LOGIN, 404, 404, 404, 404, 404),
+    ("POST", "/plans/GD-BJ01/2026-03-2/variance",     LOGIN, 404, 404, 404, 404, 404),
+    ("GET", "/plans/actual",                          LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/plans/actual?period=nope",              LOGIN, 400, 400, 400, 400, 400),
+    ("GET", "/plans/actual/trend",                    LOGIN, 200, 200, 200, 200, 200),
+    ("GET", "/plans/reports",                         LOGIN, 200, 200, 200, 403, 403),
+    ("POST", "/plans/reports/generate",               LOGIN, 422, 422, 422, 403, 403),
+    ("GET", "/plans/reports/999999.pdf",              LOGIN, 404, 404, 404, 403, 403),
     # the JSON API: a bearer token or nothing, whoever is logged in (tests/api/ for tokens)
+    ("GET", "/api/v1/plans",                          401, 401, 401, 401, 401, 401),
+    ("GET", "/api/v1/plans/actual",                   401, 401, 401, 401, 401, 401),
+    ("GET", "/api/v1/plans/GD-BJ01/2026-03-2",        401, 401, 401, 401, 401, 401),
+    ("PUT", "/api/v1/plans/GD-BJ01/2026-03-2",        401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/plans/GD-BJ01/2026-03-2/submit", 401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/plans/GD-BJ01/2026-03-2/approve", 401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/plans/GD-BJ01/2026-03-2/send-back", 401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/plans/GD-BJ01/2026-03-2/change", 401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/plans/GD-BJ01/2026-03-2/variance-note", 401, 401, 401, 401, 401, 401),
     ("GET", "/api/v1/expenses",                       401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/expenses",                      401, 401, 401, 401, 401, 401),
     ("GET", "/api/v1/expenses/999999",                401, 401, 401, 401, 401, 401),
@@ -348,8 +382,10 @@ def test_access(shared_demo_app, method, url, who, expected):
     target = resolve(app, url)
     if method == "GET":
         resp = client.get(target, headers=EN)
-    else:
+    elif method == "POST":
         resp = client.post_form(target, BAD_FORM, headers=EN)
+    else:  # PUT (the API's): the same refused payload
+        resp = client.open(target, method=method, data=dict(BAD_FORM, csrf_token=client.csrf_token()), headers=EN)
 
     resp.close()
     status, where = expected if isinstance(expected, tuple) else (expected, None)

@@ -19,7 +19,7 @@ APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "logi
               "reconciliations", "reconciliation_versions", "dispute_items", "dispute_corrections",
               "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files",
               "expense_claims", "expense_lines", "expense_receipts", "expense_events", "expense_budgets",
-              "plans", "plan_lines", "plan_stock", "plan_versions", "plan_events"}
+              "plans", "plan_lines", "plan_stock", "plan_versions", "plan_events", "plan_reports"}
 
 
 def _differences(app):

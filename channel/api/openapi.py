@@ -34,8 +34,8 @@ def spec(server_url=""):
     return {
         "openapi": "3.0.3",
         "info": {"title": "Channel API", "version": "1",
-                 "description": "Accounts, documents, statements, periods, reconciliations and expense "
-                                "claims. Amounts are strings with two decimals; dates are ISO (YYYY-MM-DD). "
+                 "description": "Accounts, documents, statements, periods, reconciliations, expense "
+                                "claims and ten-day plans. Amounts are strings with two decimals; dates are ISO (YYYY-MM-DD). "
                                 "A positive balance is what the account owes its supplier. Every call is scoped like the token's user."},
         "servers": [{"url": server_url + "/api/v1"}],
         "security": [{"bearer": []}],
@@ -116,6 +116,7 @@ def spec(server_url=""):
                                   "entries": {"type": "array", "items": _ref("StatementEntry")}}},
                 **_reconciliation_schemas(),
                 **_expense_schemas(),
+                **_plan_schemas(),
             },
         },
         "paths": {
@@ -158,6 +159,7 @@ def spec(server_url=""):
                               **_errors(400, 401, 403, 404, 422)}}},
             **_reconciliation_paths(),
             **_expense_paths(),
+            **_plan_paths(),
             "/periods/{period}/close": {"post": {
                 "summary": "Close a month (finance)",
                 "parameters": [{"name": "period", "in": "path", "required": True,
@@ -487,4 +489,207 @@ def _expense_paths():
                 "properties": {"version": version, "paid_on": {**DATE, "description": "not in the future"},
                                "reference": {"type": "string", "maxLength": 64}}})},
             "responses": {**done, **_errors(400, 401, 403, 404), **refused, **stale}}},
+    }
+
+
+# --- ten-day plans (旬计划) -------------------------------------------------------------------------
+
+TENDAY = {"type": "string", "pattern": r"^\d{4}-\d{2}-[123]$", "example": "2026-03-2",
+          "description": "a ten-day period: N = 1 for days 1-10 (上旬), 2 for 11-20 (中旬), 3 for 21 to the "
+                         "month's end (下旬)"}
+PLAN_STATUSES = ["draft", "submitted", "approved"]
+PLAN_ACTIONS = ["submit", "approve", "send_back", "change"]
+PCT = {"type": "string", "nullable": True, "pattern": r"^-?\d+\.\d$", "example": "87.5",
+       "description": "actual as a percentage of plan (one decimal); null when nothing was planned"}
+
+
+def _plan_schemas():
+    person = {"type": "object", "nullable": True, "properties": {
+        "username": {"type": "string"}, "name": {"type": "string"}}}
+    line = {"type": "object", "properties": {
+        "product": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": MONEY, "amount": MONEY}}
+    stock = {"type": "object", "properties": {
+        "product": {"type": "string"}, "stock": {"type": "integer", "description": "on hand at the account"},
+        "sellout": {"type": "integer", "description": "sold by the account last period"}}}
+    content = {"lines": {"type": "array", "items": line}, "stock": {"type": "array", "items": stock},
+               "payment": MONEY, "payment_on": {**DATE, "nullable": True},
+               "competitor_notes": {"type": "string"}, "problems": {"type": "string"}}
+    summary = {"type": "object", "required": ["account", "period", "status", "locked", "version", "shipment",
+                                              "payment", "url"],
+               "properties": {
+                   "account": {"type": "string"}, "account_name": {"type": "string"}, "region": {"type": "string"},
+                   "period": TENDAY, "start": DATE, "end": DATE,
+                   "status": {"type": "string", "enum": PLAN_STATUSES},
+                   "locked": {"type": "boolean", "description": "approved and its period has started: only a "
+                                                                "supervisor changes it, with a reason"},
+                   "version": {"type": "integer", "description": "each change after the lock adds one"},
+                   "quantity": {"type": "integer", "description": "planned, all lines"},
+                   "shipment": {**MONEY, "description": "planned shipment amount"},
+                   "payment": {**MONEY, "description": "planned payment"}, "payment_on": {**DATE, "nullable": True},
+                   "drafted_by": person, "submitted_at": {**DATETIME, "nullable": True},
+                   "approved_by": person, "approved_at": {**DATETIME, "nullable": True},
+                   "updated_at": DATETIME, "url": {"type": "string"}}}
+    figures = {"type": "object", "properties": {
+        "quantity": {"type": "integer", "description": "actual: of the planned products only"},
+        "shipment": MONEY, "payment": MONEY}}
+    achievement = {"quantity_pct": PCT, "shipment_pct": PCT, "payment_pct": PCT,
+                   "gap": {**MONEY, "description": "planned less actual shipment (negative: above plan)"},
+                   "needs_variance_note": {"type": "boolean",
+                                           "description": "the period is over and shipment or payment is below "
+                                                          "the threshold: a variance note is asked for"}}
+    detail = {"allOf": [_ref("Plan"), {"type": "object", "properties": {
+        **content,
+        "variance_note": {"type": "string", "nullable": True, "description": "why below plan"},
+        "variance_by": person,
+        "history": {"type": "array", "items": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "action": {"type": "string", "enum": PLAN_ACTIONS},
+            "from": {"type": "string", "enum": PLAN_STATUSES}, "to": {"type": "string", "enum": PLAN_STATUSES},
+            "by": person, "at": DATETIME, "comment": {"type": "string", "nullable": True}}}},
+        "versions": {"type": "array", "description": "earlier figures, kept by each change after the lock",
+                     "items": {"type": "object", "properties": {
+                         "version": {"type": "integer", "description": "the version the change made"},
+                         "reason": {"type": "string"}, "by": person, "at": DATETIME,
+                         "replaced": {"type": "object", "properties": content,
+                                      "description": "the figures of the version before"}}}},
+        "actual": {"type": "object", "description": "from the ledger so far: shipments net of returns and "
+                                                    "reversals, payments, dated in the period",
+                   "properties": {**figures["properties"], "lines": {"type": "array", "items": {
+                       "type": "object", "properties": {"product": {"type": "string"},
+                                                        "quantity": {"type": "integer"}}}}}},
+        "achievement": {"type": "object", "properties": achievement},
+        "actions": {"type": "array", "items": {"type": "string", "enum": [
+            "edit", "submit", "approve", "send-back", "change", "variance-note"]},
+                    "description": "what the token's user may do now (edit: PUT)"}}}]}
+    row = {"type": "object", "properties": {
+        "account": {"type": "string"}, "account_name": {"type": "string"}, "region": {"type": "string"},
+        "status": {"type": "string", "enum": [*PLAN_STATUSES, "locked", "none"],
+                   "description": "locked: approved and its period has started; none: no plan"},
+        "plan": figures, "actual": figures, **achievement,
+        "variance_note": {"type": "string", "nullable": True},
+        "url": {"type": "string", "nullable": True}}}
+    group = {"accounts": {"type": "integer", "description": "accounts with a plan or a movement"},
+             "planned": {"type": "integer", "description": "accounts with a plan"},
+             "plan": figures, "actual": figures, **{k: v for k, v in achievement.items() if k != "needs_variance_note"}}
+    return {
+        "Plan": summary, "PlanDetail": detail,
+        "PlanActual": {"type": "object", "properties": {
+            "period": TENDAY, "start": DATE, "end": DATE,
+            "finished": {"type": "boolean", "description": "the period is over"},
+            "threshold_pct": {"type": "integer", "description": "below it a variance note is asked for"},
+            "accounts": {"type": "array", "items": row,
+                         "description": "the accounts furthest below plan first"},
+            "regions": {"type": "array", "description": "the regions of the scope in tree order, each with its "
+                                                        "sub-regions rolled in (none for a distributor)",
+                        "items": {"type": "object", "properties": {
+                            "region": {"type": "string"}, "name": {"type": "string"},
+                            "depth": {"type": "integer", "description": "1 for the top region shown"},
+                            **group}}},
+            "reps": {"type": "array", "description": "the field staff of the scope: the accounts of their "
+                                                     "region (reps of one region share them)",
+                     "items": {"type": "object", "properties": {"rep": person, **group}}},
+            "total": {"type": "object", "properties": group}}},
+        "PlanError": {"type": "object", "required": ["message"], "properties": {
+            "code": {"type": "string", "description": "the plan rule that refused (e.g. not_a_draft, locked, "
+                                                      "period_over, reason_required, stale)"},
+            "message": {"type": "string"}, "field": {"type": "string"},
+            "current_version": {"type": "integer", "description": "409 only"},
+            "status": {"type": "string", "description": "409 only: the plan's status now"}}},
+    }
+
+
+def _plan_paths():
+    path = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "the account's code"},
+            {"name": "period", "in": "path", "required": True, "schema": TENDAY}]
+    version = {"type": "integer", "description": "the plan's version the client saw (optional): a plan that "
+                                                 "moved since answers 409"}
+    line = {"type": "object", "required": ["product", "quantity"], "additionalProperties": False,
+            "properties": {"product": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+                           "unit_price": {**MONEY, "description": "default: the product's list price"}}}
+    stock = {"type": "object", "required": ["product"], "additionalProperties": False,
+             "properties": {"product": {"type": "string"}, "stock": {"type": "integer", "minimum": 0},
+                            "sellout": {"type": "integer", "minimum": 0}}}
+    content = {"lines": {"type": "array", "items": line, "maxItems": 200},
+               "stock": {"type": "array", "items": stock, "maxItems": 200},
+               "payment": {**MONEY, "description": "planned payment (default 0.00)"},
+               "payment_on": {**DATE, "description": "in the period; required with a payment"},
+               "competitor_notes": {"type": "string", "maxLength": 2000},
+               "problems": {"type": "string", "maxLength": 2000}}
+    refused = {"422": {"description": "Invalid input, or a plan rule refused: code names it",
+                       "content": _json(_ref("PlanError"))},
+               "403": {"description": "Not allowed for this user (code not_your_plan or needs_supervisor when a "
+                                      "plan rule says so)", "content": _json(_ref("PlanError"))}}
+    stale = {"409": {"description": "The plan changed since `version`: nothing was recorded",
+                     "content": _json(_ref("PlanError"))}}
+    done = {"200": {"description": "The plan after the action", "content": _json(_ref("PlanDetail"))}}
+
+    def action(summary, properties, required=(), description=None):
+        body = {"type": "object", "additionalProperties": False, "properties": properties}
+        if required:
+            body["required"] = list(required)
+        op = {"summary": summary, "parameters": path,
+              "requestBody": {"required": True, "content": _json(body)},
+              "responses": {**done, **_errors(400, 401, 404), **refused, **stale}}
+        if description:
+            op["description"] = description
+        return {"post": op}
+
+    return {
+        "/plans": {"get": {
+            "summary": "Ten-day plans (旬计划) of the accounts in the token user's scope, newest period first",
+            "parameters": [
+                {"name": "period", "in": "query", "schema": TENDAY},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": [*PLAN_STATUSES, "locked"]},
+                 "description": "approved includes the locked ones; locked: approved and its period started"},
+                {"name": "region", "in": "query", "schema": {"type": "string"},
+                 "description": "region code; its sub-regions included"},
+                {"name": "account", "in": "query", "schema": {"type": "string"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+            "responses": {"200": {"description": "A page of plans", "content": _json({
+                "type": "object", "properties": {"items": {"type": "array", "items": _ref("Plan")},
+                                                 "next": {"type": "string", "nullable": True}}})},
+                          **_errors(401, 422)}}},
+        "/plans/actual": {"get": {
+            "summary": "Plan versus actual per account for a period (and the totals)",
+            "description": "Every active account of the scope (status none: no plan), and any other with a plan "
+                           "or a movement in the period. Actual figures come from the ledger.",
+            "parameters": [{"name": "period", "in": "query", "required": True, "schema": TENDAY},
+                           {"name": "region", "in": "query", "schema": {"type": "string"},
+                            "description": "region code; its sub-regions included"}],
+            "responses": {"200": {"description": "Figures", "content": _json(_ref("PlanActual"))},
+                          **_errors(401, 422)}}},
+        "/plans/{code}/{period}": {
+            "get": {
+                "summary": "One plan: lines, stock notes, payment, history, earlier versions and the actual "
+                           "figures so far",
+                "parameters": path,
+                "responses": {"200": {"description": "The plan", "content": _json(_ref("PlanDetail"))},
+                              **_errors(401, 404)}},
+            "put": {
+                "summary": "Create the account's plan for the period, or replace its content",
+                "description": "The account's field staff (or the distributor, for its own account) edit a draft; "
+                               "a supervisor a draft or a submitted plan. An approved plan is sent back first; "
+                               "once locked it changes through change. Absent lists are empty.",
+                "parameters": path,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "additionalProperties": False,
+                    "properties": {**content, "version": version}})},
+                "responses": {"201": {"description": "Created", "content": _json(_ref("PlanDetail"))},
+                              **done, **_errors(400, 401, 404), **refused, **stale}}},
+        "/plans/{code}/{period}/submit": action(
+            "Submit a draft for approval (its field staff or distributor)", {"version": version}),
+        "/plans/{code}/{period}/approve": action(
+            "Approve a submitted plan (a supervisor of the account's region, or admin)",
+            {"version": version, "comment": {"type": "string", "maxLength": 2000}}),
+        "/plans/{code}/{period}/send-back": action(
+            "Send a submitted plan, or an approved one before its period starts, back as a draft",
+            {"version": version, "comment": {"type": "string", "maxLength": 2000}}, required=["comment"]),
+        "/plans/{code}/{period}/change": action(
+            "Change a locked plan's figures (a supervisor, with a reason); the earlier version is kept",
+            {**content, "reason": {"type": "string", "maxLength": 2000}, "version": version}, required=["reason"],
+            description="The body is the plan's whole new content, as for PUT."),
+        "/plans/{code}/{period}/variance-note": action(
+            "Write (or clear, with an empty note) why the account fell below plan, once the period has begun",
+            {"note": {"type": "string", "nullable": True, "maxLength": 2000}}, required=["note"]),
     }

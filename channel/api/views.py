@@ -360,6 +360,6 @@ def close_period(period):
     return jsonify({"period": str(month), "status": "closed"})
 
 
-# The reconciliation (对账) and expense claim (报销) endpoints live in their own modules on this
-# blueprint; importing them here registers them whenever the blueprint is.
-from . import expense_views, reconciliation_views  # noqa: E402, F401
+# The reconciliation (对账), expense claim (报销) and ten-day plan (旬计划) endpoints live in their
+# own modules on this blueprint; importing them here registers them whenever the blueprint is.
+from . import expense_views, plan_views, reconciliation_views  # noqa: E402, F401

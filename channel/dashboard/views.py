@@ -32,6 +32,24 @@ def scheduler_status():
     return {"beat": beat, "fresh": bool(beat and utcnow() - beat.beat_at <= limit)}
 
 
+def _plans_panel(user):
+    """Ten-day plans: missing plans from the reminder day, plans to approve, and for those who
+    read the plan reports the latest plan-versus-actual PDF (channel.plans.reports, when it is there)."""
+    from ..plans.services import waiting_for
+
+    panel = waiting_for(user)
+    if can("view_plan_reports", user=user):
+        try:
+            from ..plans.reports import latest_for
+
+            panel["latest_report"] = latest_for(user)
+        except (ImportError, AttributeError):
+            pass
+    if "missing" in panel or "to_approve" in panel or panel.get("latest_report"):
+        return panel
+    return None
+
+
 @bp.route("/dashboard")
 @login_required
 def index():
@@ -74,6 +92,9 @@ def index():
         waiting = expenses_waiting_for(user)
         if waiting:
             ctx["expenses"] = waiting
+    plans = _plans_panel(user)
+    if plans:
+        ctx["plans"] = plans
     if user.role in ("admin", "finance"):
         from reports.jobs import waiting_runs
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..auth.permissions import can, region_scope, scope_accounts
+from ..auth.permissions import region_scope, scope_accounts
 from ..core import plans as core
 from ..core.money import format_fen
 from ..core.periods import TenDay
@@ -50,13 +51,18 @@ def coming_period(today: date | None = None) -> TenDay:
 
 # --- who ----------------------------------------------------------------------------------------
 
-def actor(user, account: Account) -> core.PlanActor:
+_ANY = object()
+
+
+def actor(user, account: Account, regions=_ANY) -> core.PlanActor:
     """May `user` draft `account`'s plans (its region's field staff; a distributor's own user for
-    its own account), and do they supervise it (a supervisor of its region, or admin)?"""
-    drafts = ((user.role == "field_staff" and can("view_account", account, user=user))
+    its own account), and do they supervise it (a supervisor of its region, or admin)?
+    `regions`: the user's region_scope when the caller has it already (a list of accounts)."""
+    regions = region_scope(user) if regions is _ANY else regions
+    in_scope = regions is None or account.region_id in regions
+    drafts = ((user.role == "field_staff" and in_scope)
               or (user.role == "distributor" and account.id == user.account_id))
-    regions = region_scope(user) if user.role == "supervisor" else None
-    supervises = user.role == "admin" or (user.role == "supervisor" and account.region_id in (regions or ()))
+    supervises = user.role == "admin" or (user.role == "supervisor" and in_scope)
     return core.PlanActor(drafts=drafts, supervises=supervises)
 
 
@@ -111,8 +117,15 @@ def prefill(account: Account, period: TenDay) -> PlanInput:
     last = find(account, period.prev())
     if last is None:
         return PlanInput()
+    payment_on = None
+    if last.payment_fen > 0:
+        # The same day of its period (the period's end when that day is past it): a payment
+        # planned without a date is refused.
+        offset = (last.payment_on - last.period_start).days if last.payment_on else 0
+        payment_on = min(period.start + timedelta(days=max(offset, 0)), period.end)
     return PlanInput(lines=[(ln.product_id, ln.quantity, ln.unit_price_fen) for ln in last.lines],
-                     stock=[(s.product_id, 0, 0) for s in last.stock], payment_fen=last.payment_fen)
+                     stock=[(s.product_id, 0, 0) for s in last.stock], payment_fen=last.payment_fen,
+                     payment_on=payment_on)
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -196,30 +209,50 @@ def _event(plan: Plan, action: str, before: str, *, by, comment=None) -> PlanEve
     return event
 
 
+def _may_edit(status: str, period: TenDay, today: date, who: core.PlanActor) -> None:
+    if core.may_edit(status, period, today, actor=who):
+        return
+    if status == "approved":
+        raise PlanError("locked" if core.is_locked(status, period, today) else "approved_send_back",
+                        period=str(period))
+    if today > period.end:
+        raise PlanError("period_over", period=str(period))
+    raise PlanError("not_your_plan" if not (who.drafts or who.supervises) else "not_a_draft", status=status)
+
+
+def _create(account: Account, period: TenDay, by) -> Plan | None:
+    """A new draft, or None when another transaction created the account's plan for the period
+    meanwhile (PostgreSQL: the unique key waited for it to commit; the savepoint keeps ours usable)."""
+    plan = Plan(account_id=account.id, period=str(period), period_start=period.start, status="draft",
+                version=1, drafted_by_id=by.id, payment_fen=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(plan)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    record("plan_created", plan, by=by, label=str(plan))
+    return plan
+
+
 def save(account: Account, period: TenDay, data: PlanInput, *, by, today: date | None = None) -> Plan:
     """Create or edit the account's plan for the period (a draft; a supervisor may also edit a
-    submitted one). Raises PlanError."""
+    submitted one). Two people creating the same plan at once: the later one edits the plan the
+    first created, as if it had come a moment after. Raises PlanError."""
     today = today or business_today()
     who = actor(by, account)
     plan = find(account, period)
-    status = plan.status if plan is not None else "draft"
-    if plan is not None:
-        plan = _lock(plan)
-        status = plan.status
-    if not core.may_edit(status, period, today, actor=who):
-        if status == "approved":
-            raise PlanError("locked" if core.is_locked(status, period, today) else "approved_send_back",
-                            period=str(period))
-        if today > period.end:
-            raise PlanError("period_over", period=str(period))
-        raise PlanError("not_your_plan" if not (who.drafts or who.supervises) else "not_a_draft", status=status)
-    lines, stock = _check(data, period)
     if plan is None:
-        plan = Plan(account_id=account.id, period=str(period), period_start=period.start, status="draft",
-                    version=1, drafted_by_id=by.id, payment_fen=0)
-        db.session.add(plan)
-        db.session.flush()
-        record("plan_created", plan, by=by, label=str(plan))
+        _may_edit("draft", period, today, who)
+        lines, stock = _check(data, period)
+        plan = _create(account, period, by)
+        if plan is not None:
+            _write(plan, data, lines, stock)
+            return plan
+        plan = find(account, period)
+    plan = _lock(plan)
+    _may_edit(plan.status, period, today, who)
+    lines, stock = _check(data, period)
     _write(plan, data, lines, stock)
     return plan
 
@@ -353,7 +386,12 @@ def achievements(account_ids, periods) -> dict[tuple[int, str], core.Achievement
 def missing(user, period: TenDay) -> list[Account]:
     """The user's accounts with no submitted or approved plan for the period (what the reminder
     on the 8th, 18th and 28th lists)."""
-    accounts = plannable_accounts(user)
+    regions = region_scope(user)
+    accounts = []
+    for account in plannable_accounts(user):  # the accounts whose plans the user drafts or approves
+        who = actor(user, account, regions)
+        if who.drafts or who.supervises:
+            accounts.append(account)
     plans = plans_of([a.id for a in accounts], [period])
     return [a for a in accounts if plans.get((a.id, str(period))) is None
             or plans[(a.id, str(period))].status == "draft"]
