@@ -299,7 +299,7 @@ def trend_periods(end: TenDay, months: int = TREND_MONTHS) -> list[TenDay]:
 def trend(accounts, periods) -> list[TrendPoint]:
     """Achievement of these accounts together in each period (in order), from one round of queries."""
     periods = sorted(periods)
-    achs, _plans_ = _achievements([a.id for a in accounts], periods)
+    achs = ps.achievements([a.id for a in accounts], periods)  # sums only: no plan objects loaded
     by_period = defaultdict(list)
     for (_account_id, period), a in achs.items():
         by_period[period].append(a)
