@@ -21,7 +21,6 @@ from flask_migrate import upgrade  # noqa: E402
 
 from channel import create_app  # noqa: E402
 from channel.demo import load_demo  # noqa: E402
-from channel.extensions import db  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 PAGES = [  # (who, url)

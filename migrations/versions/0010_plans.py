@@ -179,7 +179,7 @@ def _sqlite_triggers():
                    f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END")
 
 
-POSTGRES_SQL = f"""
+POSTGRES_SQL = """
 CREATE FUNCTION plan_rules() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF OLD.status = 'approved' AND NEW.status = 'approved' AND (
