@@ -5,12 +5,10 @@ small render pool (`render_voucher`): worker processes with the configured time 
 limits, never WeasyPrint in the web process itself."""
 from __future__ import annotations
 
-import atexit
-import threading
-
 from flask import current_app
 
 from ..db_types import utcnow
+from ..reports.ondemand import OnDemandPool
 from .models import ExpenseClaim
 
 KIND = "expense_voucher"  # registered in reports/engine.py
@@ -68,46 +66,9 @@ class VoucherUnavailable(Exception):
     """The voucher could not be rendered (error, time or memory limit); the message says why."""
 
 
-_pool = None
-_pool_limits = None
-# One render at a time per web process: the pool is not thread-safe, and a voucher takes a
-# fraction of a second, so a second request waits for the first rather than starting workers.
-_pool_lock = threading.Lock()
-
-
-def _voucher_pool():
-    """One warm render worker per web process, started on first use with the configured limits
-    (a new app config with other limits, e.g. in tests, gets a new one), closed at exit."""
-    global _pool, _pool_limits
-    from reports.pool import RenderPool
-
-    config = current_app.config
-    limits = (config["REPORT_TIMEOUT_SECONDS"], config["REPORT_MEMORY_MB"])
-    if _pool is not None and _pool_limits != limits:
-        _pool.close()
-        _pool = None
-    if _pool is None:
-        _pool = RenderPool(workers=1, timeout_s=limits[0], memory_mb=limits[1])
-        _pool.start()  # registers its own close at exit
-        _pool_limits = limits
-    return _pool
-
-
-def close_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.close()
-            _pool = None
-
-
-atexit.register(close_pool)
-
-
 def render_voucher(context: dict, lang: str) -> bytes:
     """The voucher PDF, rendered by the pool's worker; raises VoucherUnavailable."""
-    with _pool_lock:
-        results = list(_voucher_pool().render_many([(None, KIND, context, lang)]))
+    results = OnDemandPool().render_many([(None, KIND, context, lang)])
     result = results[0][1] if results else None
     if result is None or result.error:
         error = result.error if result is not None else "no result"

@@ -2,8 +2,8 @@
 one now, and the download.
 
 Made on demand at once, not queued: one region's report is a page or two that renders in a
-fraction of a second through the web process's render worker (channel/plans/reports.py:
-OnDemandPool, as the expense voucher), so the person gets it while they wait instead of
+fraction of a second through the web process's render worker (channel/reports/ondemand.py,
+shared with the expense voucher), so the person gets it while they wait instead of
 watching a queue the scheduler works off. A report whose figures did not change is not made
 again. Every download is audited; a report of a region outside the user's scope is 404.
 """

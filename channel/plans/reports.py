@@ -14,8 +14,6 @@ note written since) becomes version n+1; the earlier versions stay.
 """
 from __future__ import annotations
 
-import atexit
-import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,6 +30,7 @@ from ..core.periods import TenDay
 from ..db_types import utcnow
 from ..extensions import db
 from ..masterdata.models import Region
+from ..reports import ondemand
 from ..reports.models import ReportFile
 from ..reports.services import input_hash, store_file
 from ..transactions import begin_write
@@ -300,41 +299,5 @@ def make(region: Region, period: TenDay, lang: str, *, pool, by=None, schedule: 
 
 # --- rendering for a web request ------------------------------------------------------------------------
 
-_pool = None
-_pool_limits = None
-# One render at a time per web process: the pool is not thread-safe, and a report takes a
-# fraction of a second, so a second request waits for the first rather than starting workers.
-_pool_lock = threading.Lock()
-
-
-class OnDemandPool:
-    """One warm render worker per web process (as the expense voucher's), started on first use
-    with the configured limits (another app config with other limits gets a new one), closed at
-    exit. render_many holds the process's lock."""
-
-    def render_many(self, tasks):
-        global _pool, _pool_limits
-        from reports.pool import RenderPool
-
-        config = current_app.config
-        limits = (config["REPORT_TIMEOUT_SECONDS"], config["REPORT_MEMORY_MB"])
-        with _pool_lock:
-            if _pool is not None and _pool_limits != limits:
-                _pool.close()
-                _pool = None
-            if _pool is None:
-                _pool = RenderPool(workers=1, timeout_s=limits[0], memory_mb=limits[1])
-                _pool.start()
-                _pool_limits = limits
-            return list(_pool.render_many(tasks))
-
-
-def close_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.close()
-            _pool = None
-
-
-atexit.register(close_pool)
+# The process's one warm render worker (channel/reports/ondemand.py), shared with the voucher.
+OnDemandPool = ondemand.OnDemandPool

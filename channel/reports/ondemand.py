@@ -1,0 +1,48 @@
+"""Rendering for a person who waits: one warm render worker per web process, shared by the
+reports rendered on request (the expense voucher, a region's plan-versus-actual PDF).
+
+The worker has the configured time and memory limits (REPORT_TIMEOUT_SECONDS, REPORT_MEMORY_MB;
+another app config with other limits, e.g. in tests, gets a new worker), starts on first use
+and is closed at exit. One render at a time per web process: the pool is not thread-safe, and
+these reports take a fraction of a second, so a second request waits for the first rather than
+starting more workers. WeasyPrint never runs in the web process itself.
+"""
+import atexit
+import threading
+
+from flask import current_app
+
+_pool = None
+_limits = None
+_lock = threading.Lock()
+
+
+class OnDemandPool:
+    """The RenderPool interface (render_many) over the process's one warm worker."""
+
+    def render_many(self, tasks):
+        global _pool, _limits
+        from reports.pool import RenderPool
+
+        config = current_app.config
+        limits = (config["REPORT_TIMEOUT_SECONDS"], config["REPORT_MEMORY_MB"])
+        with _lock:
+            if _pool is not None and _limits != limits:
+                _pool.close()
+                _pool = None
+            if _pool is None:
+                _pool = RenderPool(workers=1, timeout_s=limits[0], memory_mb=limits[1])
+                _pool.start()
+                _limits = limits
+            return list(_pool.render_many(tasks))
+
+
+def close() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+atexit.register(close)
