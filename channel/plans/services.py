@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -337,30 +337,34 @@ def set_variance_note(plan: Plan, note: str, *, by) -> Plan:
 
 def actuals(account_ids, periods) -> dict[tuple[int, str], core.Actual]:
     """{(account id, period): Actual} from the ledger: every shipment, return and payment dated
-    in the period (reversals net out), in two grouped queries over the whole date range."""
-    account_ids, periods = list(account_ids), sorted(periods)
+    in the period (reversals net out), in two queries grouped by account and period (the period
+    of a date is worked out by the database: one row per account, period, kind, direction and
+    product, whatever the number of documents)."""
+    account_ids, periods = list(account_ids), sorted(set(periods))
     if not account_ids or not periods:
         return {}
     start, end = periods[0].start, periods[-1].end
-    wanted = {str(p) for p in periods}
+    period = case(*[(Document.document_date.between(p.start, p.end), str(p)) for p in periods], else_=None)
     moves = defaultdict(list)
-    for account_id, on, kind, direction, product_id, quantity, amount in db.session.execute(
-            select(Document.account_id, Document.document_date, Document.kind, Document.direction,
+    # GROUP BY the select list's positions: the period's CASE carries bound dates, which the
+    # database would not match with a second copy of the expression.
+    for account_id, key, kind, direction, product_id, quantity, amount in db.session.execute(
+            select(Document.account_id, period, Document.kind, Document.direction,
                    DocumentLine.product_id, func.sum(DocumentLine.quantity), func.sum(DocumentLine.amount_fen))
             .join(DocumentLine, DocumentLine.document_id == Document.id)
             .where(Document.account_id.in_(account_ids), Document.kind.in_(("shipment", "return")),
                    Document.document_date.between(start, end))
-            .group_by(Document.account_id, Document.document_date, Document.kind, Document.direction,
-                      DocumentLine.product_id)).all():
-        moves[(account_id, str(TenDay.of(on)))].append(
-            core.Movement(kind, direction, int(amount), product_id, int(quantity)))
-    for account_id, on, direction, amount in db.session.execute(
-            select(Document.account_id, Document.document_date, Document.direction, func.sum(Document.amount_fen))
+            .group_by(text("1, 2, 3, 4, 5"))).all():
+        if key is not None:
+            moves[(account_id, key)].append(core.Movement(kind, direction, int(amount), product_id, int(quantity)))
+    for account_id, key, direction, amount in db.session.execute(
+            select(Document.account_id, period, Document.direction, func.sum(Document.amount_fen))
             .where(Document.account_id.in_(account_ids), Document.kind == "payment",
                    Document.document_date.between(start, end))
-            .group_by(Document.account_id, Document.document_date, Document.direction)).all():
-        moves[(account_id, str(TenDay.of(on)))].append(core.Movement("payment", direction, int(amount)))
-    return {key: core.actual(m) for key, m in moves.items() if key[1] in wanted}
+            .group_by(text("1, 2, 3"))).all():
+        if key is not None:
+            moves[(account_id, key)].append(core.Movement("payment", direction, int(amount)))
+    return {key: core.actual(m) for key, m in moves.items()}
 
 
 EMPTY_ACTUAL = core.Actual({}, 0, 0)
