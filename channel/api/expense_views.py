@@ -24,7 +24,7 @@ from ..expenses.models import ExpenseClaim, ExpenseLine
 from ..extensions import db
 from ..masterdata.models import Account, Region
 from ..transactions import begin_write
-from .views import Invalid, _amount, _date, _json_object, _text, _user, bp
+from .views import Invalid, _amount, _at, _date, _json_object, _only, _person, _text, _user, _version, _whole, bp
 
 CREATE_FIELDS = {"month", "title", "region", "lines"}
 LINE_FIELDS = {"date", "category", "amount", "description", "account", "nights", "city_tier"}
@@ -54,28 +54,11 @@ def _refused(err):
     return jsonify(body), err.status
 
 
-def _only(body, allowed, where=""):
-    extra = set(body) - allowed
-    if extra:
-        name = sorted(extra)[0]
-        raise Invalid(_("Not a field a client may set: %(name)s.", name=name), where + name)
-
-
 def _month(value, field="month"):
     try:
         return Month.parse(value) if isinstance(value, str) else Month.parse("")
     except ValueError:
         raise Invalid(_("Months are written YYYY-MM."), field) from None
-
-
-def _whole(value, field, *, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise Invalid(_("Must be a whole number of at least %(n)s.", n=minimum), field)
-    return value
-
-
-def _version(body):
-    return _whole(body["version"], "version") if body.get("version") is not None else None
 
 
 def _in_field(where, err: core.ExpenseError) -> str:
@@ -85,16 +68,8 @@ def _in_field(where, err: core.ExpenseError) -> str:
 
 # --- serialisation ------------------------------------------------------------------------------
 
-def _person(user):
-    return {"username": user.username, "name": user.full_name} if user is not None else None
-
-
 def _money(fen):
     return to_api(fen) if fen is not None else None
-
-
-def _at(value):
-    return value.isoformat() if value is not None else None
 
 
 def claim_json(claim: ExpenseClaim) -> dict:

@@ -27,7 +27,7 @@ from ..plans import rollup, services
 from ..plans.messages import plan_message
 from ..plans.models import Plan
 from ..transactions import begin_write, lock_rows
-from .views import Invalid, _date, _json_object, _user, _visible_account, bp
+from .views import Invalid, _at, _date, _json_object, _only, _person, _user, _version, _visible_account, _whole, bp
 
 CONTENT_FIELDS = {"lines", "stock", "payment", "payment_on", "competitor_notes", "problems"}
 PUT_FIELDS = CONTENT_FIELDS | {"version"}
@@ -90,25 +90,12 @@ def _api_field(name):
     return FIELD_NAMES.get(name, name)
 
 
-def _only(body, allowed, where=""):
-    extra = set(body) - allowed
-    if extra:
-        name = sorted(extra)[0]
-        raise Invalid(_("Not a field a client may set: %(name)s.", name=name), where + name)
-
-
 def _period(value, field="period"):
     try:
         return TenDay.parse(value)
     except ValueError:
         raise Invalid(_("period is a ten-day period: YYYY-MM-N with N 1, 2 or 3 (such as 2026-03-2)."),
                       field) from None
-
-
-def _whole(value, field, *, minimum):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise Invalid(_("Must be a whole number of at least %(n)s.", n=minimum), field)
-    return value
 
 
 def _money(value, field):
@@ -136,19 +123,7 @@ def _plain_text(body, name, max_length=MAX_TEXT):
     return value.strip()
 
 
-def _version(body):
-    return _whole(body["version"], "version", minimum=1) if body.get("version") is not None else None
-
-
 # --- serialisation ------------------------------------------------------------------------------
-
-def _person(user):
-    return {"username": user.username, "name": user.full_name} if user is not None else None
-
-
-def _at(value):
-    return value.isoformat() if value is not None else None
-
 
 def _pct(value):
     """A percentage as a decimal string ("87.5"), or None when nothing was planned."""

@@ -21,7 +21,7 @@ from ..reconciliation import services
 from ..reconciliation.messages import reconciliation_message
 from ..reconciliation.models import DisputeItem, Reconciliation
 from ..transactions import begin_write
-from .views import Invalid, _amount, _date, _json_object, _text, _user, _visible_account, bp
+from .views import Invalid, _amount, _date, _json_object, _only, _text, _user, _visible_account, bp
 
 LIST_STATUSES = (*core.STATUSES, "overdue")
 ISSUE_FIELDS = {"period", "accounts"}
@@ -90,13 +90,6 @@ def reconciliation_detail_json(rec, today):
 
 
 # --- input and loading --------------------------------------------------------------------------
-
-def _only(body, allowed, where=""):
-    extra = set(body) - allowed
-    if extra:
-        name = sorted(extra)[0]
-        raise Invalid(_("Not a field a client may set: %(name)s.", name=name), where + name)
-
 
 def _text_in(obj, name, where, **kw):
     """_text for a field of a nested object, the error naming it by its path."""

@@ -98,6 +98,14 @@ def document_json(doc):
     return body
 
 
+def _person(user):
+    return {"username": user.username, "name": user.full_name} if user is not None else None
+
+
+def _at(value):
+    return value.isoformat() if value is not None else None
+
+
 # --- input --------------------------------------------------------------------------------------
 
 def _json_object():
@@ -105,6 +113,25 @@ def _json_object():
     if not isinstance(body, dict):
         raise Invalid(_("The request body must be a JSON object."), status=400)
     return body
+
+
+def _only(body, allowed, where=""):
+    """Refuse a field the client may not set (the first one, by name)."""
+    extra = set(body) - allowed
+    if extra:
+        name = sorted(extra)[0]
+        raise Invalid(_("Not a field a client may set: %(name)s.", name=name), where + name)
+
+
+def _whole(value, field, *, minimum=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise Invalid(_("Must be a whole number of at least %(n)s.", n=minimum), field)
+    return value
+
+
+def _version(body):
+    """The version of an object the client saw (optional): a write to a later one is 409."""
+    return _whole(body["version"], "version") if body.get("version") is not None else None
 
 
 def _text(body, name, *, required=False, max_length=500):
