@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
 from channel.auth.models import User
+from channel.demo import load_demo
 from channel.extensions import db
 from channel.masterdata.models import Account, Product, Region
 
@@ -42,6 +43,31 @@ def shared_demo_app(request, tmp_path_factory):
         name = f"shared{next(_shared_counter)}"
         url = server.create_database(name, template=templates["demo"])
     app = _testing_app(url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server").drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def full_demo_app(request, tmp_path_factory):
+    """The demo company with its history (a year of ledgers, reconciliations, expenses, plans),
+    built once per module and engine by `load_demo()` itself: the tests of what the demo holds."""
+    if request.param == "sqlite":
+        templates = request.getfixturevalue("sqlite_templates")
+        path = tmp_path_factory.mktemp("full_demo") / "demo.db"
+        shutil.copy(templates["empty"], path)
+        url = f"sqlite:///{path}"
+    else:
+        server = request.getfixturevalue("pg_server")
+        request.getfixturevalue("pg_templates")
+        url = server.create_database(f"full_demo{next(_shared_counter)}", template="tmpl_empty")
+    app = _testing_app(url)
+    with app.app_context():
+        load_demo()
+        db.session.remove()
     yield app
     with app.app_context():
         db.session.remove()

@@ -2,51 +2,26 @@
 across regions and months, one approval over budget with its override reason, lines over the
 policy caps, one receipt handed in twice, and something waiting for every approver. Loaded once
 per engine (the whole demo, as `channel demo-data` loads it)."""
-import shutil
 
-import pytest
 from sqlalchemy import func, select
 
 from channel.core.expenses import STATUSES
 from channel.core.periods import Month
-from channel.demo import load_demo
 from channel.demo_expenses import BUDGETS, CLAIMS, OVERRIDE_REASON, RETURN_COMMENT
 from channel.expenses import services as es
 from channel.expenses.models import ExpenseBudget, ExpenseClaim, ExpenseEvent
 from channel.extensions import db
 from channel.notify.models import Notification
-from tests.conftest import _testing_app
+from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import user
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('expenses_demo') / 'demo.db'}"
-        templates = request.getfixturevalue("sqlite_templates")
-        shutil.copy(templates["empty"], url[len("sqlite:///"):])
-    else:
-        server = request.getfixturevalue("pg_server")
-        request.getfixturevalue("pg_templates")
-        url = server.create_database("expenses_demo", template="tmpl_empty")
-    app = _testing_app(url)
-    with app.app_context():
-        load_demo()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_server").drop_database("expenses_demo")
 
 
 def _claims():
     return db.session.execute(select(ExpenseClaim).order_by(ExpenseClaim.id)).scalars().all()
 
 
-def test_claims_in_every_state_across_regions_and_months(demo_app):
-    with demo_app.app_context():
+def test_claims_in_every_state_across_regions_and_months(full_demo_app):
+    with full_demo_app.app_context():
         claims = _claims()
         assert len(claims) == len(CLAIMS)
         assert {c.status for c in claims} == set(STATUSES)
@@ -67,8 +42,8 @@ def test_claims_in_every_state_across_regions_and_months(demo_app):
         assert mimes == {"application/pdf", "image/png"}
 
 
-def test_a_returned_claim_keeps_its_comment_and_one_was_returned_and_paid(demo_app):
-    with demo_app.app_context():
+def test_a_returned_claim_keeps_its_comment_and_one_was_returned_and_paid(full_demo_app):
+    with full_demo_app.app_context():
         rejected = db.session.execute(select(ExpenseEvent).where(ExpenseEvent.action == "reject")
                                       .order_by(ExpenseEvent.id)).scalars().all()
         by_status = {e.claim.status: e for e in rejected}
@@ -79,8 +54,8 @@ def test_a_returned_claim_keeps_its_comment_and_one_was_returned_and_paid(demo_a
         assert [e.action for e in by_status["paid"].claim.events] == ["submit", "reject", "submit", "approve", "pay"]
 
 
-def test_one_approval_over_budget_with_its_reason(demo_app):
-    with demo_app.app_context():
+def test_one_approval_over_budget_with_its_reason(full_demo_app):
+    with full_demo_app.app_context():
         overridden = db.session.execute(select(ExpenseEvent).where(
             ExpenseEvent.override_reason.is_not(None))).scalars().all()
         assert [(e.override_reason, e.claim.claimant.username, e.by.username) for e in overridden] == [
@@ -92,8 +67,8 @@ def test_one_approval_over_budget_with_its_reason(demo_app):
         assert budgets == 3 * 4  # three regions, the last three months and this one
 
 
-def test_lines_over_the_caps_and_a_duplicate_receipt_are_flagged(demo_app):
-    with demo_app.app_context():
+def test_lines_over_the_caps_and_a_duplicate_receipt_are_flagged(full_demo_app):
+    with full_demo_app.app_context():
         flags = {c.number: es.claim_flags(c) for c in _claims()}
         codes = {code for f in flags.values() for code in f.lines.values()}
         assert codes == {"over_day_cap", "over_night_cap"}
@@ -105,10 +80,10 @@ def test_lines_over_the_caps_and_a_duplicate_receipt_are_flagged(demo_app):
         assert list(duplicated[first].values()) == [[second]] and list(duplicated[second].values()) == [[first]]
 
 
-def test_a_queue_s_flags_in_one_go_are_each_claim_s_flags(demo_app):
+def test_a_queue_s_flags_in_one_go_are_each_claim_s_flags(full_demo_app):
     """flags_for (the queue pages: five queries for any number of claims) agrees with
     claim_flags of each claim, for every claim of the demo in every state, the over-budget one too."""
-    with demo_app.app_context():
+    with full_demo_app.app_context():
         claims = _claims()
         together = es.flags_for(claims)
         assert together == {c.id: es.claim_flags(c) for c in claims}
@@ -116,8 +91,8 @@ def test_a_queue_s_flags_in_one_go_are_each_claim_s_flags(demo_app):
         assert es.flags_for([]) == {}
 
 
-def test_every_approver_has_something_waiting_and_finance_something_to_pay(demo_app):
-    with demo_app.app_context():
+def test_every_approver_has_something_waiting_and_finance_something_to_pay(full_demo_app):
+    with full_demo_app.app_context():
         for name in ("sup.north", "sup.east", "sup.south", "mgr.channel"):
             assert es.approval_queue(user(name)), name
         manager = {c.status for c in es.approval_queue(user("mgr.channel"))}

@@ -2,43 +2,18 @@
 plans fitting the ledger (most achieved 85-110%, some far below with their variance notes), the
 current period locked with one plan changed by a supervisor (its earlier version kept), and the
 coming period half filled. Loaded once per engine (the whole demo, as `channel demo-data` loads it)."""
-import shutil
 from collections import Counter
 
-import pytest
 from sqlalchemy import select
 
 from channel.core import plans as core
 from channel.core.periods import TenDay
-from channel.demo import load_demo
 from channel.demo_plans import CHANGE_REASON, CHANGED, COMING_SEND_BACK, FAR_BELOW, PAST_PERIODS, SLOW_PAYERS
 from channel.extensions import db
 from channel.plans import services as ps
 from channel.plans.models import Plan
-from tests.conftest import _testing_app
+from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import user
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('plans_demo') / 'demo.db'}"
-        templates = request.getfixturevalue("sqlite_templates")
-        shutil.copy(templates["empty"], url[len("sqlite:///"):])
-    else:
-        server = request.getfixturevalue("pg_server")
-        request.getfixturevalue("pg_templates")
-        url = server.create_database("plans_demo", template="tmpl_empty")
-    app = _testing_app(url)
-    with app.app_context():
-        load_demo()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_server").drop_database("plans_demo")
 
 
 def _periods():
@@ -53,8 +28,8 @@ def _plans():
     return db.session.execute(select(Plan).order_by(Plan.period_start, Plan.account_id)).scalars().all()
 
 
-def test_six_months_of_approved_plans_fitting_the_ledger(demo_app):
-    with demo_app.app_context():
+def test_six_months_of_approved_plans_fitting_the_ledger(full_demo_app):
+    with full_demo_app.app_context():
         past, current, coming = _periods()
         plans = _plans()
         assert {p.period for p in plans} == {str(t) for t in (*past, current, coming)}
@@ -79,8 +54,8 @@ def test_six_months_of_approved_plans_fitting_the_ledger(demo_app):
         assert sum(85 <= pct <= 112 for pct in pcts) >= 0.7 * len(pcts)
 
 
-def test_far_below_plan_with_variance_notes(demo_app):
-    with demo_app.app_context():
+def test_far_below_plan_with_variance_notes(full_demo_app):
+    with full_demo_app.app_context():
         past, current, _ = _periods()
         finished = [p for p in _plans() if TenDay.parse(p.period) < current]
         got = ps.achievements({p.account_id for p in finished}, past)
@@ -96,8 +71,8 @@ def test_far_below_plan_with_variance_notes(demo_app):
         assert shortest[0][1].gap_fen > 0
 
 
-def test_the_current_period_is_locked_and_one_plan_was_changed(demo_app):
-    with demo_app.app_context():
+def test_the_current_period_is_locked_and_one_plan_was_changed(full_demo_app):
+    with full_demo_app.app_context():
         _, current, _ = _periods()
         plans = [p for p in _plans() if p.period == str(current)]
         assert len(plans) >= 15 and all(core.is_locked(p.status, current, ps.business_today()) for p in plans)
@@ -109,8 +84,8 @@ def test_the_current_period_is_locked_and_one_plan_was_changed(demo_app):
         assert [e.action for e in changed.events] == ["submit", "approve", "change"]
 
 
-def test_the_coming_period_is_half_filled(demo_app):
-    with demo_app.app_context():
+def test_the_coming_period_is_half_filled(full_demo_app):
+    with full_demo_app.app_context():
         _, _, coming = _periods()
         plans = [p for p in _plans() if p.period == str(coming)]
         accounts = ps.plannable_accounts(user("admin"))

@@ -1,43 +1,18 @@
 """The demo company's reconciliation history is what README and the issue promise: past months
 confirmed, last month one dispute open and one answered, one distributor overdue, and one
 pass-through gap (北京 kept ¥1,200.00 of DL-BJ002's payout). Loaded once per engine."""
-import shutil
 
-import pytest
 from sqlalchemy import select
 
 from channel.core.periods import Month
-from channel.demo import load_demo
 from channel.demo_reconciliation import PAYOUTS
 from channel.extensions import db
 from channel.ledger.services import last_closed_month
 from channel.reconciliation import services as rs
 from channel.reconciliation.models import DisputeItem, Reconciliation
-from tests.conftest import _testing_app
 from tests.helpers import EN, page_text
+from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import account
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def history_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'demo.db'}"
-        templates = request.getfixturevalue("sqlite_templates")
-        shutil.copy(templates["empty"], url[len("sqlite:///"):])
-    else:
-        server = request.getfixturevalue("pg_server")
-        request.getfixturevalue("pg_templates")
-        url = server.create_database("history", template="tmpl_empty")
-    app = _testing_app(url)
-    with app.app_context():
-        load_demo()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_server").drop_database("history")
 
 
 def _recs(month):
@@ -45,8 +20,8 @@ def _recs(month):
         Reconciliation.month == str(month), Reconciliation.supplier_id.is_(None))).scalars()}
 
 
-def test_past_months_confirmed_last_month_in_progress(history_app):
-    with history_app.app_context():
+def test_past_months_confirmed_last_month_in_progress(full_demo_app):
+    with full_demo_app.app_context():
         last = last_closed_month()
         today = rs.business_today()
         for month in Month.range(last - 9, last - 2):
@@ -65,8 +40,8 @@ def test_past_months_confirmed_last_month_in_progress(history_app):
         assert rs.overdue(today, [account("GD-GZ01").id])
 
 
-def test_the_pass_through_gap_is_the_one_designed(history_app):
-    with history_app.app_context():
+def test_the_pass_through_gap_is_the_one_designed(full_demo_app):
+    with full_demo_app.app_context():
         last = last_closed_month()
         gaps = {}
         for dist in ("GD-BJ01", "GD-SH01", "GD-TJ01", "GD-GZ01"):
@@ -82,10 +57,10 @@ def test_the_pass_through_gap_is_the_one_designed(history_app):
         assert rows["GD-BJ01"].dealers_settled == rows["GD-BJ01"].dealers - 2  # two not yet settled
 
 
-def test_the_board_shows_it(history_app):
-    client = history_app.test_client().login("sup.north")
+def test_the_board_shows_it(full_demo_app):
+    client = full_demo_app.test_client().login("sup.north")
     page = page_text(client.get("/reconciliation/board", headers=EN))
     assert "⚠ ¥1,200.00" in page and "Disputed" in page
-    client = history_app.test_client().login("dist.bj")
+    client = full_demo_app.test_client().login("dist.bj")
     home = page_text(client.get("/dashboard", headers=EN))
     assert "Pass on 1 policy payout to your dealers" in home
