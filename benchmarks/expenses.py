@@ -13,7 +13,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 
@@ -23,7 +22,7 @@ sys.path.insert(0, ROOT)
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from benchmarks.ledger import timed  # noqa: E402
+from benchmarks.ledger import on_engines, timed  # noqa: E402
 from channel import create_app  # noqa: E402
 from channel.auth.models import User, supervisor_regions  # noqa: E402
 from channel.core.expenses import CATEGORIES  # noqa: E402
@@ -179,20 +178,7 @@ def main():
     parser.add_argument("--claims", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if args.engine in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            print("SQLite (file, WAL)", flush=True)
-            run(f"sqlite:///{tmp}/bench.db", args.claims, args.repeat)
-    if args.engine in ("postgresql", "both"):
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from pg_server import PostgresServer
-
-        server = PostgresServer().start()
-        try:
-            print("PostgreSQL (throw-away server, fsync off)", flush=True)
-            run(server.create_database("bench"), args.claims, args.repeat)
-        finally:
-            server.stop()
+    on_engines(args.engine, lambda url: run(url, args.claims, args.repeat))
 
 
 if __name__ == "__main__":

@@ -205,6 +205,25 @@ def bulk_posting(ids):
     return rates
 
 
+def on_engines(engine: str, run) -> None:
+    """run(url) on a fresh SQLite file and/or a throw-away PostgreSQL database (tests/pg_server.py),
+    as --engine says ("sqlite", "postgresql" or "both")."""
+    if engine in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite (file, WAL)", flush=True)
+            run(f"sqlite:///{tmp}/bench.db")
+    if engine in ("postgresql", "both"):
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        from pg_server import PostgresServer
+
+        server = PostgresServer().start()
+        try:
+            print("PostgreSQL (throw-away server, fsync off)", flush=True)
+            run(server.create_database("bench"))
+        finally:
+            server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", default="both", choices=["sqlite", "postgresql", "both"])
@@ -212,19 +231,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     print(f"{args.entries:,} entries, {N_ACCOUNTS:,} accounts, {MONTHS} months; Python {sys.version.split()[0]}")
-    if args.engine in ("sqlite", "both"):
-        print("SQLite (file, WAL):")
-        run(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.entries, args.repeat)
-    if args.engine in ("postgresql", "both"):
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from pg_server import PostgresServer
-
-        server = PostgresServer().start()
-        try:
-            print("PostgreSQL (throw-away server, fsync off):")
-            run(server.create_database("bench"), args.entries, args.repeat)
-        finally:
-            server.stop()
+    on_engines(args.engine, lambda url: run(url, args.entries, args.repeat))
 
 
 if __name__ == "__main__":
