@@ -212,3 +212,28 @@ def in_threads(app, n, fn, *, deadline=RACE_DEADLINE):
     errors = [r[1] for r in results if r[0] == "error"]
     assert not errors, f"{len(errors)} threads failed: {errors[:3]!r}"
     return [r[1] for r in results]
+
+
+# --- PDFs -----------------------------------------------------------------------------------------
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text without whitespace: pypdf breaks wrapped cells into lines."""
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """Base names of the fonts the pages use, each checked to be embedded."""
+    from pypdf import PdfReader
+
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target["/FontDescriptor"].get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font
+            names.add(str(font["/BaseFont"]).split("+")[-1])
+    return names

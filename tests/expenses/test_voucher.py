@@ -3,11 +3,9 @@ it in their own language, read back with pypdf: the number, every amount, the ap
 the cut and the override reason, the payment; Chinese printed with the embedded CJK font. Someone
 out of the claim's scope gets 404. Rendering costs about 0.2 s a PDF: three renders in all."""
 import io
-import re
 from datetime import date
 
 from PIL import Image
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from channel.audit.models import AuditEntry
@@ -16,6 +14,7 @@ from channel.expenses import services as es
 from channel.extensions import db
 from channel.masterdata.models import Region
 from reports import engine
+from tests.helpers import embedded_fonts, pdf_text
 from tests.ledger import user, written, yuan
 
 from . import act, claim
@@ -51,25 +50,6 @@ def _paid_claim(app) -> tuple[int, str]:
         return c.id, c.number
 
 
-def _text(pdf: bytes) -> str:
-    """Without whitespace: pypdf breaks wrapped cells into lines."""
-    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
-
-
-def _fonts(pdf: bytes) -> set[str]:
-    """Base names of the fonts the pages use, each checked to be embedded."""
-    names = set()
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descendants = font.get("/DescendantFonts")
-            target = descendants[0].get_object() if descendants else font
-            descriptor = target["/FontDescriptor"].get_object()
-            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font
-            names.add(str(font["/BaseFont"]).split("+")[-1])
-    return names
-
-
 def test_the_voucher_for_claimant_approver_and_finance(app, login):
     claim_id, number = _paid_claim(app)
     url = f"/expenses/{claim_id}/voucher.pdf"
@@ -80,7 +60,7 @@ def test_the_voucher_for_claimant_approver_and_finance(app, login):
         assert resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF-")
         assert f'filename={number}.pdf' in resp.headers["Content-Disposition"]
         pdfs[username] = resp.data
-    zh, en = _text(pdfs["rep.beijing"]), _text(pdfs["sup.north"])
+    zh, en = pdf_text(pdfs["rep.beijing"]), pdf_text(pdfs["sup.north"])
     for text in (zh, en):
         for expected in (number, "华东食品有限公司", "高峰", "北京渠道拜访", "2026-03",
                          "¥2,800.00", "¥150.00", "¥100.00", "¥450.00", "¥3,400.00", "¥3,350.00",
@@ -95,7 +75,7 @@ def test_the_voucher_for_claimant_approver_and_finance(app, login):
     assert "Receipts2" in en and "1receipt" in en
     # Chinese prints as Chinese: the report's CJK font is embedded, and no other font is used.
     for pdf in pdfs.values():
-        assert _fonts(pdf) == {"Noto-Sans-CJK-SC-Report"}
+        assert embedded_fonts(pdf) == {"Noto-Sans-CJK-SC-Report"}
     with app.app_context():
         audited = db.session.execute(select(AuditEntry).where(AuditEntry.action == "voucher_downloaded")
                                      .order_by(AuditEntry.id)).scalars().all()

@@ -4,14 +4,11 @@ on demand a supervisor makes one for a region of theirs in their language, and a
 is not made again; downloads are scoped (404 outside the user's regions) and audited; the PDF
 read back holds the region, the period, the figures and the variance note, in Chinese and English,
 Chinese printed with the embedded CJK font. Renders are few (about 0.3 s each): three in all."""
-import io
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +22,7 @@ from channel.plans.report_models import PlanReport
 from channel.system.models import JobRun
 from reports import engine
 from reports.jobs import catch_up
+from tests.helpers import embedded_fonts, pdf_text
 from tests.ledger import account, user, written, yuan
 
 from . import BEFORE, PERIOD, pay, plan_input, saved, ship
@@ -51,25 +49,6 @@ class InlinePool:
         for key, kind, context, lang in tasks:
             self.rendered.append((context["region"]["code"], context["period"]["key"], lang))
             yield key, Result(engine.render_pdf(kind, context, lang))
-
-
-def _text(pdf: bytes) -> str:
-    """Without whitespace: pypdf breaks wrapped cells into lines."""
-    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
-
-
-def _fonts(pdf: bytes) -> set[str]:
-    """Base names of the fonts the pages use, each checked to be embedded."""
-    names = set()
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descendants = font.get("/DescendantFonts")
-            target = descendants[0].get_object() if descendants else font
-            descriptor = target["/FontDescriptor"].get_object()
-            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font
-            names.add(str(font["/BaseFont"]).split("+")[-1])
-    return names
 
 
 def _approved(code, data, drafter="rep.beijing", supervisor="sup.north"):
@@ -130,7 +109,7 @@ def test_the_job_owes_each_top_region_once_and_makes_it_once(march, monkeypatch)
         assert (again.id, new, len(pool.rendered)) == (rows[1].id, False, 2)
 
         # The PDF: region, period (中旬 and its dates), every figure, the note, the CJK font.
-        zh = _text(reports.pdf_bytes(rows[1]))
+        zh = pdf_text(reports.pdf_bytes(rows[1]))
         assert rows[1].size == len(reports.pdf_bytes(rows[1]))
         name_bj, name_tj = account("DL-BJ001").name, account("GD-TJ01").name
         for expected in ("华东食品有限公司", "华北", "NORTH", "2026-03-2", "中旬", "DL-BJ001", "GD-TJ01",
@@ -143,7 +122,7 @@ def test_the_job_owes_each_top_region_once_and_makes_it_once(march, monkeypatch)
             assert expected in zh, expected
         assert "GD-SH01" not in zh  # 华东's account is in 华东's report only
         assert engine.translations("zh_CN").ugettext("Plan versus actual").replace(" ", "") in zh
-        assert _fonts(reports.pdf_bytes(rows[1])) == {"Noto-Sans-CJK-SC-Report"}
+        assert embedded_fonts(reports.pdf_bytes(rows[1])) == {"Noto-Sans-CJK-SC-Report"}
         # Reports are kept as they were made.
         with pytest.raises(DBAPIError):
             with db.engine.begin() as conn:
@@ -170,7 +149,7 @@ def test_on_demand_scoped_download_and_the_dashboard_link(march, login, client):
         assert (report.region_id, report.lang, report.version, report.requested_by.username) == (
             north, "en", 1, "sup.north")
         report_id = report.id
-        en = _text(reports.pdf_bytes(report))
+        en = pdf_text(reports.pdf_bytes(report))
     for expected in ("Planversusactual", "华北", "2026-03-2", "secondtendays", "DL-BJ001", "¥2,880.00",
                      "¥1,728.00", "60.0%", "75.0%", "Accounts,furthestbelowplanfirst", "Whybelowplan",
                      "竞品春节后降价促销"):
