@@ -135,6 +135,10 @@ def init_blueprints(app):
     from .expenses.blueprint import bp as expenses_bp
     from .plans import actual_views, report_views, views as plan_views  # noqa: F401  (routes on plans_bp)
     from .plans.blueprint import bp as plans_bp
+    from .meetings import minutes_views, views as meeting_views  # noqa: F401  (routes on meetings_bp)
+    from .meetings.blueprint import bp as meetings_bp
+    from .promotions import settlement_views, views as promotion_views  # noqa: F401  (routes on promotions_bp)
+    from .promotions.blueprint import bp as promotions_bp
     from .reports.views import bp as reports_bp
     from .system.views import bp as system_bp
 
@@ -152,6 +156,8 @@ def init_blueprints(app):
     app.register_blueprint(reconciliation_bp)
     app.register_blueprint(expenses_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(promotions_bp)
     init_errors(app)
     from .auth.permissions import can
 

@@ -7,8 +7,19 @@ from .files.models import StoredFile  # noqa: F401
 from .ledger.models import BalanceSnapshot, Document, DocumentCounter, DocumentLine, LedgerEntry, Period  # noqa: F401
 from .masterdata.models import Account, Product, Region  # noqa: F401
 from .notify.models import Notification  # noqa: F401
+from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingTarget  # noqa: F401
 from .plans.models import Plan, PlanEvent, PlanLine, PlanStock, PlanVersion  # noqa: F401
 from .plans.report_models import PlanReport  # noqa: F401
+from .promotions.models import (  # noqa: F401
+    Enrolment,
+    ExecutionPhoto,
+    ExecutionReport,
+    Promotion,
+    PromotionProduct,
+    PromotionRegion,
+    PromotionSettlement,
+    SettlementLine,
+)
 from .reconciliation.models import (  # noqa: F401
     DisputeCorrection, DisputeItem, HoldRelease, Reconciliation, ReconciliationEvent, ReconciliationVersion)
 from .reports.models import ReportBatch, ReportFile, ReportRun  # noqa: F401

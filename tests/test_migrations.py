@@ -19,7 +19,10 @@ APP_TABLES = {"users", "regions", "accounts", "products", "audit_entries", "logi
               "reconciliations", "reconciliation_versions", "dispute_items", "dispute_corrections",
               "reconciliation_events", "reconciliation_hold_releases", "notifications", "stored_files",
               "expense_claims", "expense_lines", "expense_receipts", "expense_events", "expense_budgets",
-              "plans", "plan_lines", "plan_stock", "plan_versions", "plan_events", "plan_reports"}
+              "plans", "plan_lines", "plan_stock", "plan_versions", "plan_events", "plan_reports",
+              "meetings", "meeting_attendees", "meeting_agenda", "meeting_targets", "action_items",
+              "promotions", "promotion_products", "promotion_regions", "promotion_enrolments",
+              "execution_reports", "execution_photos", "promotion_settlements", "promotion_settlement_lines"}
 
 
 def _differences(app):

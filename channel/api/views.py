@@ -387,6 +387,7 @@ def close_period(period):
     return jsonify({"period": str(month), "status": "closed"})
 
 
-# The reconciliation (对账), expense claim (报销) and ten-day plan (旬计划) endpoints live in their
-# own modules on this blueprint; importing them here registers them whenever the blueprint is.
-from . import expense_views, plan_views, reconciliation_views  # noqa: E402, F401
+# The reconciliation (对账), expense claim (报销), ten-day plan (旬计划), meeting (月度会议) and
+# promotion (促销) endpoints live in their own modules on this blueprint; importing them here
+# registers them whenever the blueprint is.
+from . import expense_views, meeting_views, plan_views, promotion_views, reconciliation_views  # noqa: E402, F401

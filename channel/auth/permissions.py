@@ -158,6 +158,85 @@ def _answer_dispute(user, rec):
     return user.role == "supervisor" and _view_account(user, rec.account)
 
 
+# --- meetings (月度经销商会议) and promotions (促销活动) ------------------------------------------
+
+def _view_meeting(user, meeting):
+    # Staff see their regions' meetings; an account reads the published minutes it was invited to
+    # (a distributor also those its dealers were invited to).
+    if user.role in ("admin", "finance"):
+        return True
+    if user.role == "distributor":
+        return meeting.status == "published" and any(
+            a.account is not None and user.account_id in (a.account.id, a.account.supplier_id)
+            for a in meeting.attendees)
+    return meeting.region_id in (region_scope(user) or set())
+
+
+def _manage_meeting(user, meeting=None):
+    # The supervisor of the region runs its meeting (admin too).
+    if user.role == "admin":
+        return True
+    if user.role != "supervisor":
+        return False
+    return meeting is None or meeting.region_id in (region_scope(user) or set())
+
+
+def _schedule_meeting(user, region=None):
+    return _manage_meeting(user) and (region is None or user.role == "admin"
+                                      or region.id in (region_scope(user) or set()))
+
+
+def _follow_up_item(user, item):
+    return item.owner_id == user.id or _manage_meeting(user, item.meeting)
+
+
+def regions_touching(user):
+    """The user's regions and those above them (a promotion of 华北区 runs in 北京 too)."""
+    from ..masterdata.models import Region
+
+    scope = region_scope(user) or set()
+    parents = dict(db.session.execute(select(Region.id, Region.parent_id)).all())
+    out = set(scope)
+    for rid in scope:
+        node = parents.get(rid)
+        while node is not None and node not in out:
+            out.add(node)
+            node = parents.get(node)
+    return out
+
+
+def _view_promotion(user, promotion):
+    # Head office sees every promotion; staff the published ones running in their regions; a
+    # distributor the published ones its account or a dealer of it is enrolled in.
+    if user.role in ("admin", "finance"):
+        return True
+    if promotion.status == "draft":
+        return False
+    if user.role == "distributor":
+        return any(user.account_id in (e.account.id, e.account.supplier_id) for e in promotion.enrolments)
+    return bool({r.region_id for r in promotion.regions} & regions_touching(user))
+
+
+def _enrol_account(user, account=None):
+    # The supervisor of the account's region enrols it (admin too).
+    if user.role == "admin":
+        return True
+    return user.role == "supervisor" and (account is None or account.region_id in (region_scope(user) or set()))
+
+
+def _report_execution(user, enrolment=None):
+    # Field staff (and supervisors) of the account's region report what was done.
+    if user.role not in ("field_staff", "supervisor", "admin"):
+        return False
+    scope = region_scope(user)
+    return enrolment is None or scope is None or enrolment.account.region_id in scope
+
+
+def _check_report(user, report):
+    # A supervisor of the account's region gives the verdict, never on a report of their own.
+    return report.reported_by_id != user.id and _enrol_account(user, report.enrolment.account)
+
+
 RULES = {
     # Reports (the archive is listed through scope_accounts; a run is seen with its account).
     "view_reports": lambda user, _=None: user.role in REPORT_READERS,
@@ -197,6 +276,21 @@ RULES = {
     "view_plan": lambda user, plan: _view_account(user, plan.account),
     "approve_plans": lambda user, _=None: user.role in ("admin", "supervisor"),
     "view_plan_reports": lambda user, _=None: user.role in ("admin", "finance", "supervisor"),
+    # Monthly meetings: lists go through channel.meetings.services.meetings_query.
+    "view_meetings": lambda user, _=None: True,
+    "view_meeting": _view_meeting,
+    "schedule_meetings": _schedule_meeting,
+    "manage_meeting": _manage_meeting,
+    "follow_up_item": _follow_up_item,
+    # Promotions: set up, published and settled by head office; rolled out by the supervisors;
+    # execution reported by field staff. Lists go through channel.promotions.services.promotions_query.
+    "view_promotions": lambda user, _=None: True,
+    "view_promotion": _view_promotion,
+    "manage_promotions": lambda user, _=None: user.role in ("admin", "finance"),
+    "settle_promotions": lambda user, _=None: user.role in ("admin", "finance"),
+    "enrol_accounts": _enrol_account,
+    "report_execution": _report_execution,
+    "check_report": _check_report,
     "view_ledger": _view_account,
     "post_documents": _post_documents,
     "override_credit": _post_documents,

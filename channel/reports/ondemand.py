@@ -37,6 +37,22 @@ class OnDemandPool:
             return list(_pool.render_many(tasks))
 
 
+class RenderUnavailable(Exception):
+    """A report rendered for a person could not be made (error, time or memory limit)."""
+
+
+def render_now(kind: str, context: dict, lang: str) -> bytes:
+    """One PDF of a registered report kind, rendered by this process's warm worker; raises
+    RenderUnavailable (logged with the kind and the context's reference)."""
+    results = OnDemandPool().render_many([(None, kind, context, lang)])
+    result = results[0][1] if results else None
+    if result is None or result.error:
+        error = result.error if result is not None else "no result"
+        current_app.logger.error("%s %s (%s): %s", kind, context.get("reference"), lang, error)
+        raise RenderUnavailable(error)
+    return result.pdf
+
+
 def close() -> None:
     global _pool
     with _lock:
