@@ -4,8 +4,9 @@ Every account in both tiers: an opening balance, shipments with product lines, p
 transfer, cash and acceptance bill (承兑汇票), some returns, quarterly rebates for the general
 distributors, a few reversals (红冲) with their corrected documents, two dealers falling behind
 (overdue), one dealer at its credit limit; every month before the current one closed. Then the
-reconciliation history (demo_reconciliation), the expense claims (demo_expenses) and the
-ten-day plans (demo_plans).
+reconciliation history (demo_reconciliation), the expense claims (demo_expenses), the
+ten-day plans (demo_plans), the promotions (demo_promotions; their stock in the past months is
+posted before those months close) and the monthly meetings (demo_meetings).
 Deterministic: the same `today` gives the same history.
 """
 import random
@@ -18,7 +19,9 @@ from .core.periods import Month
 from .extensions import db
 from .ledger.services import LedgerError, LineInput, close_period, current_balance, post_document, reverse_document
 from .demo_expenses import load_expenses
+from .demo_meetings import load_meetings
 from .demo_plans import load_plans
+from .demo_promotions import load_promotions, stock_up
 from .demo_reconciliation import close_day, load_reconciliation, post_payouts
 from .masterdata.models import Account, Product
 
@@ -106,6 +109,7 @@ def load_history(today: date, seed: int = 2026):
     _corrections(rng, accounts, users, today)
     _at_limit(accounts, users, products, today)
     post_payouts(Month.of(today).prev(), users, today)
+    stock_up(today)  # a promotion's stock in the past months, while they are still open
     db.session.commit()
     for month in Month.range(first, Month.of(today).prev()):
         # Closed two days after the month ended; the close issues the company's statements.
@@ -114,6 +118,8 @@ def load_history(today: date, seed: int = 2026):
     load_reconciliation(today, users)
     load_expenses(today)
     load_plans(today)
+    load_promotions(today)
+    load_meetings(today)
 
 
 def _corrections(rng, accounts, users, today):

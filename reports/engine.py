@@ -107,6 +107,8 @@ def install_kinds(kinds: dict[str, Kind]) -> None:
 register("settlement", "settlement.html")
 register("expense_voucher", "expense_voucher.html")  # 报销单: channel/expenses/voucher.py
 register("plan_actual", "plan_actual.html")  # 旬计划 plan versus actual per region: channel/plans/reports.py
+register("meeting_minutes", "meeting_minutes.html")  # 会议纪要: channel/meetings/minutes.py
+register("promotion_settlement", "promotion_settlement.html")  # 促销结算单: channel/promotions/settlement.py
 
 
 # --- fetching ------------------------------------------------------------------------------

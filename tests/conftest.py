@@ -184,3 +184,29 @@ def tmpdir_path():
     d = tempfile.mkdtemp()
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def full_demo_app(request, tmp_path_factory):
+    """The demo company with its history (a year of ledgers, reconciliations, expenses, plans,
+    meetings, promotions), built once per test run and engine by `load_demo()` itself: the tests
+    of what the demo holds, which only read it (loading it takes 10-20 s an engine)."""
+    if request.param == "sqlite":
+        templates = request.getfixturevalue("sqlite_templates")
+        path = tmp_path_factory.mktemp("full_demo") / "demo.db"
+        shutil.copy(templates["empty"], path)
+        url = f"sqlite:///{path}"
+    else:
+        server = request.getfixturevalue("pg_server")
+        request.getfixturevalue("pg_templates")
+        url = server.create_database(f"full_demo{next(_counter)}", template="tmpl_empty")
+    app = _testing_app(url)
+    with app.app_context():
+        load_demo()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server").drop_database(url.rsplit("/", 1)[1])

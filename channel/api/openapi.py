@@ -35,7 +35,7 @@ def spec(server_url=""):
         "openapi": "3.0.3",
         "info": {"title": "Channel API", "version": "1",
                  "description": "Accounts, documents, statements, periods, reconciliations, expense "
-                                "claims and ten-day plans. Amounts are strings with two decimals; dates are ISO (YYYY-MM-DD). "
+                                "claims, ten-day plans, monthly meetings and promotions. Amounts are strings with two decimals; dates are ISO (YYYY-MM-DD). "
                                 "A positive balance is what the account owes its supplier. Every call is scoped like the token's user."},
         "servers": [{"url": server_url + "/api/v1"}],
         "security": [{"bearer": []}],
@@ -117,6 +117,8 @@ def spec(server_url=""):
                 **_reconciliation_schemas(),
                 **_expense_schemas(),
                 **_plan_schemas(),
+                **_meeting_schemas(),
+                **_promotion_schemas(),
             },
         },
         "paths": {
@@ -160,6 +162,8 @@ def spec(server_url=""):
             **_reconciliation_paths(),
             **_expense_paths(),
             **_plan_paths(),
+            **_meeting_paths(),
+            **_promotion_paths(),
             "/periods/{period}/close": {"post": {
                 "summary": "Close a month (finance)",
                 "parameters": [{"name": "period", "in": "path", "required": True,
@@ -692,4 +696,504 @@ def _plan_paths():
         "/plans/{code}/{period}/variance-note": action(
             "Write (or clear, with an empty note) why the account fell below plan, once the period has begun",
             {"note": {"type": "string", "nullable": True, "maxLength": 2000}}, required=["note"]),
+    }
+
+
+# --- monthly meetings (月度经销商会议) and their action items ----------------------------------------
+
+MEETING_STATUSES = ["planned", "held", "published"]
+AGENDA_KINDS = ["market", "policy", "other"]
+MEETING_ACTIONS = ["edit", "agenda", "targets", "items", "hold", "publish"]
+TIME = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "09:30",
+        "description": "HH:MM, the business time zone"}
+PERSON = {"type": "object", "nullable": True, "properties": {
+    "username": {"type": "string"}, "name": {"type": "string"}}}
+
+
+def _refusal_schema(area, examples):
+    return {"type": "object", "required": ["message"], "properties": {
+        "code": {"type": "string", "description": f"the {area} rule that refused (e.g. {examples})"},
+        "message": {"type": "string"}, "field": {"type": "string"},
+        "current_version": {"type": "integer", "description": "409 after a stale version only"},
+        "status": {"type": "string", "description": "409 after a stale version only: the status now"}}}
+
+
+def _meeting_schemas():
+    summary = {"type": "object", "required": ["id", "region", "month", "date", "place", "title", "status", "version",
+                                              "url"],
+               "properties": {
+                   "id": {"type": "integer"}, "region": {"type": "string", "description": "region code"},
+                   "region_name": {"type": "string"},
+                   "month": {**MONTH, "description": "the month of its date: the month whose targets it sets"},
+                   "date": DATE, "time": {**TIME, "nullable": True}, "place": {"type": "string"},
+                   "title": {"type": "string"}, "status": {"type": "string", "enum": MEETING_STATUSES,
+                                                           "description": "published: the minutes (会议纪要)"},
+                   "version": {"type": "integer", "description": "each change adds one: send it back with a "
+                                                                 "write to be told (409) when the meeting moved"},
+                   "held_by": PERSON, "held_at": {**DATETIME, "nullable": True},
+                   "published_by": PERSON, "published_at": {**DATETIME, "nullable": True},
+                   "url": {"type": "string"}}}
+    item = {"type": "object", "required": ["id", "number", "meeting", "title", "owner", "status", "version"],
+            "properties": {
+                "id": {"type": "integer"}, "number": {"type": "string", "example": "M12-3"},
+                "meeting": {"type": "integer", "description": "the meeting's id"},
+                "title": {"type": "string"}, "detail": {"type": "string", "nullable": True},
+                "account": {"type": "string", "nullable": True, "description": "the account that raised it"},
+                "owner": PERSON, "due_on": {**DATE, "nullable": True},
+                "status": {"type": "string", "enum": ["open", "done"]},
+                "overdue": {"type": "boolean", "description": "open and past its due date"},
+                "version": {"type": "integer"}, "resolution": {"type": "string", "nullable": True},
+                "resolved_by": PERSON, "resolved_at": {**DATETIME, "nullable": True},
+                "created_at": DATETIME, "url": {"type": "string"}}}
+    attendee = {"type": "object", "properties": {
+        "attended": {"type": "boolean", "description": "marked when the meeting was held"}}}
+    detail = {"allOf": [_ref("Meeting"), {"type": "object", "properties": {
+        "summary": {"type": "string", "nullable": True, "description": "the chair's summary in the minutes"},
+        "accounts": {"type": "array", "description": "the accounts invited", "items": {
+            "allOf": [attendee, {"type": "object", "properties": {
+                "code": {"type": "string"}, "name": {"type": "string"}}}]}},
+        "staff": {"type": "array", "description": "the staff invited", "items": {
+            "allOf": [attendee, {"type": "object", "properties": {
+                "username": {"type": "string"}, "name": {"type": "string"}}}]}},
+        "agenda": {"type": "array", "items": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "kind": {"type": "string", "enum": AGENDA_KINDS},
+            "title": {"type": "string"}, "body": {"type": "string", "nullable": True},
+            "promotion": {"type": "string", "nullable": True,
+                          "description": "a policy item's promotion (code)"}}}},
+        "targets": {"type": "array", "description": "each account's targets for the month (目标任务)",
+                    "items": {"type": "object", "properties": {
+                        "account": {"type": "string"}, "shipment": MONEY, "payment": MONEY}}},
+        "targets_total": {"type": "object", "properties": {"shipment": MONEY, "payment": MONEY}},
+        "action_items": {"type": "array", "items": _ref("ActionItem"),
+                         "description": "the problems raised at this meeting"},
+        "carried_over": {"type": "array", "description": "the open items of the region's earlier meetings the "
+                                                         "agenda starts with: as they stood when the meeting was "
+                                                         "held, or as they stand for a planned one",
+                         "items": {"type": "object", "properties": {
+                             "id": {"type": "integer"}, "number": {"type": "string"},
+                             "title": {"type": "string"}, "owner": {"type": "string"},
+                             "due_on": {**DATE, "nullable": True}, "raised_on": DATE,
+                             "status": {"type": "string"}, "overdue": {"type": "boolean"}}}},
+        "actions": {"type": "array", "items": {"type": "string", "enum": MEETING_ACTIONS},
+                    "description": "what the token's user may do now (edit: PUT)"}}}]}
+    return {
+        "Meeting": summary, "MeetingDetail": detail, "ActionItem": item,
+        "MeetingError": _refusal_schema("meeting", "already_published, not_yet, target_set_elsewhere, stale"),
+    }
+
+
+def _meeting_paths():
+    path = [{"name": "meeting_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    item_path = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    version = {"type": "integer", "description": "the version the client saw (optional): one that moved since "
+                                                 "answers 409"}
+    refused = {"422": {"description": "Invalid input, or a meeting rule refused: code names it",
+                       "content": _json(_ref("MeetingError"))},
+               "403": {"description": "Not allowed for this user (code not_your_region when the region is "
+                                      "another supervisor's)", "content": _json(_ref("MeetingError"))}}
+    stale = {"409": {"description": "Changed since `version`: nothing was recorded",
+                     "content": _json(_ref("MeetingError"))}}
+    done = {"200": {"description": "The meeting after the action", "content": _json(_ref("MeetingDetail"))}}
+    item_done = {"200": {"description": "The action item after the action", "content": _json(_ref("ActionItem"))}}
+    codes = {"type": "array", "items": {"type": "string"}, "maxItems": 500}
+    details = {"date": DATE, "time": TIME, "place": {"type": "string", "maxLength": 200},
+               "title": {"type": "string", "maxLength": 200},
+               "accounts": {**codes, "description": "account codes: active accounts of the region (and its "
+                                                    "sub-regions)"},
+               "staff": {**codes, "description": "usernames: the region's supervisors and field staff"}}
+
+    def action(summary, properties, required=(), description=None, responses=None):
+        body = {"type": "object", "additionalProperties": False, "properties": properties}
+        if required:
+            body["required"] = list(required)
+        op = {"summary": summary, "parameters": path,
+              "requestBody": {"required": True, "content": _json(body)},
+              "responses": {**(responses or done), **_errors(400, 401, 404), **refused, **stale}}
+        if description:
+            op["description"] = description
+        return {"post": op}
+
+    def item_action(summary, properties, required=()):
+        body = {"type": "object", "additionalProperties": False, "properties": properties}
+        if required:
+            body["required"] = list(required)
+        return {"summary": summary, "parameters": item_path,
+                "requestBody": {"required": True, "content": _json(body)},
+                "responses": {**item_done, **_errors(400, 401, 404), **refused, **stale}}
+
+    return {
+        "/meetings": {
+            "get": {
+                "summary": "Monthly distributor meetings (月度经销商会议) the token's user sees, newest first",
+                "description": "Staff see their regions' meetings; a distributor the published minutes of "
+                               "meetings its account (or a dealer of it) was invited to.",
+                "parameters": [
+                    {"name": "month", "in": "query", "schema": MONTH},
+                    {"name": "region", "in": "query", "schema": {"type": "string"},
+                     "description": "region code; its sub-regions included"},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": MEETING_STATUSES}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+                "responses": {"200": {"description": "A page of meetings", "content": _json({
+                    "type": "object", "properties": {"items": {"type": "array", "items": _ref("Meeting")},
+                                                     "next": {"type": "string", "nullable": True}}})},
+                              **_errors(401, 422)}},
+            "post": {
+                "summary": "Schedule a meeting (a supervisor of the region, or admin)",
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["region", "date", "place", "title"],
+                    "additionalProperties": False,
+                    "properties": {"region": {"type": "string", "description": "region code"}, **details}})},
+                "responses": {"201": {"description": "The planned meeting", "content": _json(_ref("MeetingDetail"))},
+                              **_errors(400, 401), **refused}}},
+        "/meetings/{meeting_id}": {
+            "get": {
+                "summary": "One meeting: attendees, agenda, targets, action items, the open items carried over",
+                "description": "A distributor sees the targets and action items of its own accounts (itself and "
+                               "its dealers) and the items raised for no account.",
+                "parameters": path,
+                "responses": {"200": {"description": "The meeting", "content": _json(_ref("MeetingDetail"))},
+                              **_errors(401, 404)}},
+            "put": {
+                "summary": "Change a meeting's details, invitees and summary until its minutes are published",
+                "description": "Fields left out keep their value; the date changes only while planned.",
+                "parameters": path,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["date", "place", "title"], "additionalProperties": False,
+                    "properties": {**details, "time": {**TIME, "nullable": True},
+                                   "summary": {"type": "string", "nullable": True, "maxLength": 4000},
+                                   "version": version}})},
+                "responses": {**done, **_errors(400, 401, 404), **refused, **stale}}},
+        "/meetings/{meeting_id}/hold": action(
+            "Mark a planned meeting held (from its date on), with who attended",
+            {"version": version,
+             "attended_accounts": {**codes, "description": "invited account codes"},
+             "attended_staff": {**codes, "description": "invited usernames"}},
+            description="The open items of earlier meetings reviewed are kept with the meeting."),
+        "/meetings/{meeting_id}/publish": action(
+            "Publish the minutes (会议纪要) of a held meeting: it no longer changes; the invited accounts read them",
+            {"version": version}),
+        "/meetings/{meeting_id}/agenda": action(
+            "Add an agenda item: market information, a policy (with its promotion) or another point",
+            {"version": version, "kind": {"type": "string", "enum": AGENDA_KINDS},
+             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "maxLength": 4000},
+             "promotion": {"type": "string", "description": "policy only: the promotion's code"}},
+            required=["kind", "title"],
+            responses={"201": {"description": "The meeting with the item", "content": _json(_ref("MeetingDetail"))}}),
+        "/meetings/{meeting_id}/targets": action(
+            "Set the month's shipment and payment targets of invited accounts",
+            {"version": version, "targets": {"type": "array", "minItems": 1, "maxItems": 500, "items": {
+                "type": "object", "required": ["account"], "additionalProperties": False, "properties": {
+                    "account": {"type": "string"},
+                    "shipment": {**MONEY, "description": "0.00 or more; with payment null: the target is removed"},
+                    "payment": {**MONEY, "description": "0.00 or more"}}}}},
+            required=["targets"],
+            description="An account has one target a month: one set at another meeting of the month is refused "
+                        "(target_set_elsewhere). Accounts not listed keep their targets. The plan pages measure "
+                        "the month against them."),
+        "/meetings/{meeting_id}/items": action(
+            "Raise an action item (a problem raised at the meeting) with its owner and due date",
+            {"version": version, "title": {"type": "string", "maxLength": 200},
+             "detail": {"type": "string", "maxLength": 4000},
+             "owner": {"type": "string", "description": "username of an active member of staff"},
+             "due_on": {**DATE, "description": "not before the meeting"},
+             "account": {"type": "string", "description": "the invited account that raised it"}},
+            required=["title", "owner"],
+            responses={"201": {"description": "The action item", "content": _json(_ref("ActionItem"))}}),
+        "/action-items": {"get": {
+            "summary": "Action items the token's user owns or sees (of meetings they see), earliest due first",
+            "description": "A distributor: the items of its own accounts and those raised for no account.",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "done", "overdue"]},
+                 "description": "overdue: open and past its due date"},
+                {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
+                 "description": "true: only those the user owns"},
+                {"name": "meeting", "in": "query", "schema": {"type": "integer"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+            "responses": {"200": {"description": "A page of action items", "content": _json({
+                "type": "object", "properties": {"items": {"type": "array", "items": _ref("ActionItem")},
+                                                 "next": {"type": "string", "nullable": True}}})},
+                          **_errors(401, 422)}}},
+        "/action-items/{item_id}": {
+            "get": {"summary": "One action item", "parameters": item_path,
+                    "responses": {"200": {"description": "The action item", "content": _json(_ref("ActionItem"))},
+                                  **_errors(401, 404)}},
+            "put": item_action(
+                "Re-assign or re-schedule an open item (its owner or the region's supervisor; also after the "
+                "minutes)",
+                {"version": version, "owner": {"type": "string", "description": "username"},
+                 "due_on": {**DATE, "nullable": True}}, required=["owner"])},
+        "/action-items/{item_id}/resolve": {"post": item_action(
+            "Resolve an open item, saying how", {"version": version, "resolution": {"type": "string",
+                                                                                  "maxLength": 4000}},
+            required=["resolution"])},
+        "/action-items/{item_id}/reopen": {"post": item_action(
+            "Reopen a resolved item, saying why", {"version": version, "reason": {"type": "string",
+                                                                                "maxLength": 4000}},
+            required=["reason"])},
+    }
+
+
+# --- promotions (促销活动 / 铺货) ---------------------------------------------------------------------
+
+PROMOTION_STATUSES = ["draft", "published", "running", "ended", "settled"]
+PROMOTION_KINDS = ["per_unit", "percent", "per_outlet", "display_fee"]
+PROMOTION_ACTIONS = ["edit", "publish", "enrolments", "reports", "settle"]
+RATE = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "2.00",
+        "description": "per_unit: yuan per unit shipped; per_outlet: yuan per outlet stocked; display_fee: the "
+                       "fee in yuan; percent: a percentage of the net shipment amount (\"1.50\" = 1.5 %, at "
+                       "most 100)"}
+
+
+def _promotion_schemas():
+    region = {"type": "object", "properties": {"region": {"type": "string"}, "name": {"type": "string"},
+                                               "budget": MONEY}}
+    promotion = {"type": "object",
+                 "required": ["code", "name", "kind", "rate", "starts_on", "ends_on", "status", "version", "url"],
+                 "properties": {
+                     "code": {"type": "string"}, "name": {"type": "string"},
+                     "description": {"type": "string", "nullable": True},
+                     "kind": {"type": "string", "enum": PROMOTION_KINDS}, "rate": RATE,
+                     "min_quantity": {"type": "integer", "description": "per_unit and percent: the net quantity "
+                                                                        "an account must reach to earn anything"},
+                     "cap": {**MONEY, "nullable": True, "description": "the most one account earns"},
+                     "starts_on": DATE, "ends_on": DATE,
+                     "status": {"type": "string", "enum": PROMOTION_STATUSES,
+                                "description": "running and ended follow the dates of a published promotion"},
+                     "version": {"type": "integer"},
+                     "products": {"type": "array", "items": {"type": "string"}},
+                     "regions": {"type": "array", "items": region,
+                                 "description": "the regions it runs in (with their sub-regions), each with a "
+                                                "budget"},
+                     "budget": {**MONEY, "description": "all regions together"},
+                     "published_by": PERSON, "published_at": {**DATETIME, "nullable": True},
+                     "settled_by": PERSON, "settled_at": {**DATETIME, "nullable": True},
+                     "url": {"type": "string"}}}
+    detail = {"allOf": [_ref("Promotion"), {"type": "object", "properties": {
+        "enrolments": {"type": "integer", "description": "accounts enrolled that the user sees"},
+        "reports_pending": {"type": "integer", "description": "execution reports waiting for a verdict"},
+        "actions": {"type": "array", "items": {"type": "string", "enum": PROMOTION_ACTIONS},
+                    "description": "what the token's user may do now (edit: PUT; enrolments, reports: POST)"}}}]}
+    pct = {"type": "string", "nullable": True, "pattern": r"^-?\d+\.\d$",
+           "description": "of the target (one decimal); null without a target"}
+    enrolment = {"type": "object", "properties": {
+        "account": {"type": "string"}, "account_name": {"type": "string"},
+        "region": {"type": "string", "description": "the promotion's region it counts under"},
+        "target_qty": {"type": "integer"}, "target_outlets": {"type": "integer"},
+        "enrolled_by": PERSON, "enrolled_at": DATETIME,
+        "reports": {"type": "integer"}, "pending": {"type": "integer", "description": "reports waiting"},
+        "reported_outlets": {"type": "integer", "description": "not rejected"},
+        "verified_outlets": {"type": "integer"},
+        "net_qty": {"type": "integer", "description": "the promotion's products shipped in the period, net of "
+                                                      "returns and reversals (the ledger)"},
+        "net_shipment": MONEY, "qty_pct": pct, "outlets_pct": pct}}
+    report = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "promotion": {"type": "string"}, "account": {"type": "string"},
+        "executed_on": DATE, "outlets": {"type": "integer", "description": "outlets stocked"},
+        "note": {"type": "string", "nullable": True},
+        "status": {"type": "string", "enum": ["submitted", "verified", "rejected"]}, "version": {"type": "integer"},
+        "reported_by": PERSON, "reported_at": DATETIME, "checked_by": PERSON,
+        "checked_at": {**DATETIME, "nullable": True}, "reject_reason": {"type": "string", "nullable": True},
+        "photos": {"type": "array", "description": "metadata only: the photos are shown on the promotion's pages",
+                   "items": {"type": "object", "properties": {"filename": {"type": "string"},
+                                                              "sha256": {"type": "string"}}}}}}
+    hidden = "null for a distributor (it sees its own accounts only)"
+    settlement = {"type": "object", "properties": {
+        "promotion": {"type": "string"}, "status": {"type": "string", "enum": PROMOTION_STATUSES},
+        "version": {"type": "integer"}, "kind": {"type": "string", "enum": PROMOTION_KINDS}, "rate": RATE,
+        "min_quantity": {"type": "integer"}, "cap": {**MONEY, "nullable": True},
+        "regions": {"type": "array", "items": {"type": "object", "properties": {
+            "region": {"type": "string"}, "name": {"type": "string"},
+            "short": {"type": "boolean", "description": "the rewards exceed the budget: it is shared pro rata to "
+                                                        "what each account earned (largest remainder, to the fen)"},
+            "budget": {**MONEY, "nullable": True, "description": hidden},
+            "earned": {**MONEY, "nullable": True, "description": "the rewards by the rules and the cap; " + hidden},
+            "paid": {**MONEY, "nullable": True, "description": "within the budget; " + hidden},
+            "left": {**MONEY, "nullable": True, "description": "budget less paid; " + hidden},
+            "settled": {"type": "boolean"}, "posted_on": {**DATE, "nullable": True},
+            "approved_by": PERSON, "approved_at": {**DATETIME, "nullable": True},
+            "accounts": {"type": "array", "items": {"type": "object", "properties": {
+                "account": {"type": "string"}, "account_name": {"type": "string"},
+                "paid_through": {"type": "string", "nullable": True,
+                                 "description": "a dealer's general distributor: the rebate is credited to it, "
+                                                "for the dealer"},
+                "net_qty": {"type": "integer"}, "net_shipment": MONEY, "verified_outlets": {"type": "integer"},
+                "verified": {"type": "boolean"}, "earned": MONEY, "paid": MONEY,
+                "document": {"type": "string", "nullable": True,
+                             "description": "the rebate document, once settled and paid"}}}}}}},
+        "total": {"type": "object", "nullable": True, "description": hidden,
+                  "properties": {"budget": MONEY, "earned": MONEY, "paid": MONEY}}}}
+    return {
+        "Promotion": promotion, "PromotionDetail": detail, "Enrolment": enrolment, "ExecutionReport": report,
+        "PromotionSettlement": settlement,
+        "PromotionError": _refusal_schema("promotion", "terms_fixed, not_open_for_enrolment, own_report, "
+                                                       "already_settled, stale"),
+    }
+
+
+def _promotion_paths():
+    code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "the promotion's code"}]
+    enrolment_path = [*code, {"name": "account_code", "in": "path", "required": True, "schema": {"type": "string"}}]
+    report_path = [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    version = {"type": "integer", "description": "the version the client saw (optional): one that moved since "
+                                                 "answers 409"}
+    refused = {"422": {"description": "Invalid input, or a promotion rule refused: code names it",
+                       "content": _json(_ref("PromotionError"))},
+               "403": {"description": "Not allowed for this user (code not_allowed, not_your_region or own_report "
+                                      "when a promotion rule says so)", "content": _json(_ref("PromotionError"))}}
+    stale = {"409": {"description": "Changed since `version`: nothing was recorded",
+                     "content": _json(_ref("PromotionError"))}}
+    count = {"type": "integer", "minimum": 0}
+    fields = {
+        "code": {"type": "string", "maxLength": 32, "description": "kept in capitals"},
+        "name": {"type": "string", "maxLength": 200}, "description": {"type": "string", "maxLength": 4000},
+        "kind": {"type": "string", "enum": PROMOTION_KINDS}, "rate": RATE, "min_quantity": count,
+        "cap": {**MONEY, "nullable": True, "description": "per account (none: no cap)"},
+        "starts_on": DATE, "ends_on": DATE,
+        "products": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "product codes"},
+        "regions": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["region", "budget"], "additionalProperties": False,
+            "properties": {"region": {"type": "string"}, "budget": {**MONEY, "description": "0.00 or more"}}},
+            "description": "regions (not one inside another) with their budgets"}}
+    required = ["code", "name", "kind", "rate", "starts_on", "ends_on", "products", "regions"]
+    detail = {"200": {"description": "The promotion after the action", "content": _json(_ref("PromotionDetail"))}}
+    enrolment = {"description": "The enrolment with its progress", "content": _json(_ref("Enrolment"))}
+    report = {"description": "The execution report", "content": _json(_ref("ExecutionReport"))}
+    return {
+        "/promotions": {
+            "get": {
+                "summary": "Promotions (促销活动) the token's user sees, the latest start first",
+                "description": "Head office sees every promotion; staff the published ones running in their "
+                               "regions; a distributor the published ones its account or a dealer of it is "
+                               "enrolled in.",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": PROMOTION_STATUSES}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": PROMOTION_KINDS}},
+                    {"name": "region", "in": "query", "schema": {"type": "string"},
+                     "description": "region code: promotions running in it (of it, above it or below it)"},
+                    {"name": "month", "in": "query", "schema": MONTH, "description": "overlapping the month"},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+                "responses": {"200": {"description": "A page of promotions", "content": _json({
+                    "type": "object", "properties": {"items": {"type": "array", "items": _ref("Promotion")},
+                                                     "next": {"type": "string", "nullable": True}}})},
+                              **_errors(401, 422)}},
+            "post": {
+                "summary": "Set up a promotion as a draft (finance or admin)",
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": required, "additionalProperties": False, "properties": fields})},
+                "responses": {"201": {"description": "The draft", "content": _json(_ref("PromotionDetail"))},
+                              **_errors(400, 401), **refused}}},
+        "/promotions/{code}": {
+            "get": {"summary": "One promotion", "parameters": code,
+                    "responses": {"200": {"description": "The promotion", "content": _json(_ref("PromotionDetail"))},
+                                  **_errors(401, 404)}},
+            "put": {
+                "summary": "Change a promotion (finance or admin): a draft freely; once published only the name, "
+                           "the description and the budgets (the other fields as they are)",
+                "parameters": code,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": required, "additionalProperties": False,
+                    "properties": {**fields, "version": version}})},
+                "responses": {**detail, **_errors(400, 401, 404), **refused, **stale}}},
+        "/promotions/{code}/publish": {"post": {
+            "summary": "Publish a draft (finance or admin): it runs from its first day; its terms are fixed",
+            "parameters": code,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "additionalProperties": False, "properties": {"version": version}})},
+            "responses": {**detail, **_errors(400, 401, 404), **refused, **stale}}},
+        "/promotions/{code}/enrolments": {
+            "get": {
+                "summary": "The accounts enrolled that the user sees, with their rollout progress",
+                "parameters": code,
+                "responses": {"200": {"description": "Enrolments", "content": _json({
+                    "type": "object", "properties": {"promotion": {"type": "string"},
+                                                     "items": {"type": "array", "items": _ref("Enrolment")}}})},
+                              **_errors(401, 404)}},
+            "post": {
+                "summary": "Enrol an account with its targets (a supervisor of its region, or admin) while the "
+                           "promotion is published or running",
+                "parameters": code,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["account"], "additionalProperties": False,
+                    "properties": {"account": {"type": "string"}, "target_qty": count, "target_outlets": count}})},
+                "responses": {"201": enrolment, **_errors(400, 401, 404), **refused}}},
+        "/promotions/{code}/enrolments/{account_code}": {
+            "put": {
+                "summary": "Change an enrolled account's targets (fields left out keep their value)",
+                "parameters": enrolment_path,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"target_qty": count, "target_outlets": count}})},
+                "responses": {"200": enrolment, **_errors(400, 401, 404), **refused}},
+            "delete": {
+                "summary": "Withdraw an account without execution reports",
+                "parameters": enrolment_path,
+                "responses": {"204": {"description": "Withdrawn"}, **_errors(401, 404), **refused}}},
+        "/promotions/{code}/reports": {
+            "get": {
+                "summary": "Execution reports of the enrolments the user sees, by date",
+                "parameters": [*code,
+                               {"name": "status", "in": "query",
+                                "schema": {"type": "string", "enum": ["submitted", "verified", "rejected"]}},
+                               {"name": "account", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Reports", "content": _json({
+                    "type": "object", "properties": {"promotion": {"type": "string"},
+                                                     "items": {"type": "array", "items": _ref("ExecutionReport")}}})},
+                              **_errors(401, 404, 422)}},
+            "post": {
+                "summary": "Report execution at an enrolled account (field staff or a supervisor of its region)",
+                "description": "Photos cannot be sent through the API: add them on the promotion's pages.",
+                "parameters": code,
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["account", "executed_on", "outlets"], "additionalProperties": False,
+                    "properties": {"account": {"type": "string"},
+                                   "executed_on": {**DATE, "description": "within the period, not in the future"},
+                                   "outlets": {**count, "description": "outlets stocked"},
+                                   "note": {"type": "string", "maxLength": 4000}}})},
+                "responses": {"201": report, **_errors(400, 401, 404), **refused}}},
+        "/execution-reports/{report_id}/verify": {"post": {
+            "summary": "Verify an execution report (a supervisor of the account's region; never one's own)",
+            "parameters": report_path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "additionalProperties": False, "properties": {"version": version}})},
+            "responses": {"200": report, **_errors(400, 401, 404), **refused, **stale}}},
+        "/execution-reports/{report_id}/reject": {"post": {
+            "summary": "Reject an execution report, with the reason",
+            "parameters": report_path,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "required": ["reason"], "additionalProperties": False,
+                "properties": {"version": version, "reason": {"type": "string", "maxLength": 4000}}})},
+            "responses": {"200": report, **_errors(400, 401, 404), **refused, **stale}}},
+        "/promotions/{code}/settlement": {"get": {
+            "summary": "The settlement per region and account: as it stands (from the ledger and the verified "
+                       "execution), or as finance settled it",
+            "parameters": code,
+            "responses": {"200": {"description": "Figures", "content": _json(_ref("PromotionSettlement"))},
+                          **_errors(401, 404)}}},
+        "/promotions/{code}/settle": {"post": {
+            "summary": "Settle an ended promotion (finance or admin): every region's rebates posted to the ledger "
+                       "in one transaction",
+            "description": "Idempotent: a settled promotion answers 409 (code already_settled) and posts nothing. "
+                           "A dealer supplied by a general distributor is paid through it (the distributor's "
+                           "ledger, for the dealer).",
+            "parameters": code,
+            "requestBody": {"required": True, "content": _json({
+                "type": "object", "additionalProperties": False,
+                "properties": {"version": version,
+                               "on": {**DATE, "description": "the rebates' date (default today): on or after the "
+                                                             "promotion's last day, in an open month"}}})},
+            "responses": {"200": {"description": "Settled", "content": _json({
+                "type": "object", "properties": {
+                    "promotion": {"type": "string"}, "status": {"type": "string", "enum": ["settled"]},
+                    "version": {"type": "integer"},
+                    "documents": {"type": "array", "items": {"type": "string"},
+                                  "description": "the numbers of the rebate documents"},
+                    "posted": {"type": "integer", "description": "documents posted by this call"},
+                    "settlement": _ref("PromotionSettlement")}})},
+                **_errors(400, 401, 404), **refused,
+                "409": {"description": "Already settled (nothing posted), or changed since `version`",
+                        "content": _json(_ref("PromotionError"))}}}},
     }

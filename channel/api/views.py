@@ -147,11 +147,12 @@ def _text(body, name, *, required=False, max_length=500):
     return value.strip()
 
 
-def _amount(value, field):
+def _amount(value, field, *, allow_zero=False):
+    """An amount the client gives ("1234.50"): fen; 0.00 only where allow_zero (a target, a budget)."""
     if not isinstance(value, str):
         raise Invalid(_('Amounts are strings with two decimals, such as "1234.50".'), field)
     try:
-        return parse_amount(value, allow_zero=False)
+        return parse_amount(value, allow_zero=allow_zero)
     except MoneyError as err:
         raise Invalid({
             "negative": _("The amount must not be negative."),

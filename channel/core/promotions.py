@@ -25,7 +25,8 @@ STATUSES = ("draft", "published", "running", "ended", "settled")  # running / en
 
 
 class PromotionError(Exception):
-    def __init__(self, code, field=None, **info):
+    # code and field positional-only: info may carry a "code" of its own (the promotion's, code_taken).
+    def __init__(self, code, field=None, /, **info):
         super().__init__(code)
         self.code = code
         self.field = field

@@ -50,6 +50,38 @@ def _plans_panel(user):
     return None
 
 
+def _meetings_panel(user):
+    """Monthly meetings: overdue action items (the user's own; a supervisor's or admin's regions'
+    too) and, for those who schedule meetings, the regions without one this month."""
+    if user.role == "distributor":
+        return None
+    from ..core.periods import Month
+    from ..meetings import services as meetings
+
+    month = Month.of(meetings.business_today())
+    overdue = meetings.overdue_items(user)
+    missing = meetings.regions_without_meeting(user, month) if user.role in ("supervisor", "admin") else []
+    if overdue or missing:
+        return {"overdue": overdue, "missing": missing, "month": month}
+    return None
+
+
+def _promotions_panel(user):
+    """Promotions: the execution reports waiting for this supervisor's (or admin's) verdict, by
+    promotion."""
+    if user.role not in ("supervisor", "admin"):
+        return None
+    from ..promotions.services import pending_reports
+
+    counts = {}
+    for report in pending_reports(user):
+        promotion = report.enrolment.promotion
+        counts.setdefault(promotion.id, [promotion, 0])[1] += 1
+    if not counts:
+        return None
+    return {"pending": [tuple(v) for v in counts.values()]}
+
+
 @bp.route("/dashboard")
 @login_required
 def index():
@@ -95,6 +127,12 @@ def index():
     plans = _plans_panel(user)
     if plans:
         ctx["plans"] = plans
+    meetings = _meetings_panel(user)
+    if meetings:
+        ctx["meetings"] = meetings
+    promotions = _promotions_panel(user)
+    if promotions:
+        ctx["promotions"] = promotions
     if user.role in ("admin", "finance"):
         from reports.jobs import waiting_runs
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
@@ -127,8 +127,8 @@ def overdue_items(user, today: date | None = None) -> list[ActionItem]:
     return list(db.session.execute(stmt.order_by(ActionItem.due_on, ActionItem.id)).scalars())
 
 
-def open_items_query(user):
-    """Open action items the user sees (owned, or of meetings they see), for the items list."""
+def visible_items_query(user):
+    """Action items the user sees (owned, or of meetings they see), in any status."""
     seen = meetings_query(user).with_only_columns(Meeting.id)
     return (select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
             .where(or_(ActionItem.owner_id == user.id, ActionItem.meeting_id.in_(seen))))
@@ -188,6 +188,59 @@ def invitable_staff(region: Region) -> list[User]:
         elif u.role == "supervisor" and region.id in (region_scope(u) or set()):
             out.append(u)
     return out
+
+
+def items_query(user, *, status: str = "open", mine: bool = False, today: date | None = None):
+    """Action items for the items page: those the user sees (visible_items_query), in a status
+    ("open", "done" or "all"), only the user's own if `mine`; the user's own first, then the
+    overdue, then by due date. A distributor sees the items of its own accounts and those raised
+    for no account (another account's problems are not its business)."""
+    today = today or business_today()
+    stmt = visible_items_query(user)
+    if status in ("open", "done"):
+        stmt = stmt.where(ActionItem.status == status)
+    if mine:
+        stmt = stmt.where(ActionItem.owner_id == user.id)
+    if user.role == "distributor":
+        own = select(Account.id).where(or_(Account.id == user.account_id, Account.supplier_id == user.account_id))
+        stmt = stmt.where(or_(ActionItem.account_id.is_(None), ActionItem.account_id.in_(own)))
+    overdue = case(((ActionItem.status == "open") & (ActionItem.due_on < today), 1), else_=0)
+    return (stmt.options(selectinload(ActionItem.owner), selectinload(ActionItem.account),
+                         selectinload(ActionItem.meeting).selectinload(Meeting.region))
+            .order_by((ActionItem.owner_id == user.id).desc(), overdue.desc(), ActionItem.status.desc(),
+                      ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id))
+
+
+def is_overdue(item: ActionItem, today: date | None = None) -> bool:
+    return core.ActionItem(item.id, item.due_on, item.status).overdue(today or business_today())
+
+
+def owners_for(region: Region, user=None, current: User | None = None) -> list[User]:
+    """Who may own an action item of the region's meeting: its staff (invitable_staff), the
+    acting user (a manager from head office) and the item's current owner."""
+    owners = invitable_staff(region)
+    for extra in (user, current):
+        if (extra is not None and extra.role != "distributor" and extra.is_active_user
+                and all(u.id != extra.id for u in owners)):
+            owners.append(extra)
+    return owners
+
+
+def announceable_promotions(region: Region, user=None) -> list:
+    """Promotions a policy item of the region's meeting may link: drafts and published ones (not
+    yet settled) running in the region, above it or below it, that the user may open."""
+    from ..promotions.models import Promotion, PromotionRegion
+
+    parents = dict(db.session.execute(select(Region.id, Region.parent_id)).all())
+    touching, node = set(region_tree_ids([region.id])), region.id
+    while node is not None:
+        touching.add(node)
+        node = parents.get(node)
+    rows = db.session.execute(
+        select(Promotion).where(Promotion.status.in_(("draft", "published")), Promotion.id.in_(
+            select(PromotionRegion.promotion_id).where(PromotionRegion.region_id.in_(touching))))
+        .order_by(Promotion.starts_on.desc(), Promotion.code)).scalars().all()
+    return [p for p in rows if user is None or can("view_promotion", p, user=user)]
 
 
 # --- writing ----------------------------------------------------------------------------------------

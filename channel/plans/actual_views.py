@@ -145,8 +145,7 @@ def trend():
         abort(404)  # the account is not in that region
     periods = rollup.trend_periods(end)
     points = rollup.trend(accounts, periods)
-    scope = account or region
-    months = rollup.monthly(points, scope)
+    months = rollup.monthly(points, [a.id for a in accounts])  # with the month's meeting targets
     threshold = ps.variance_threshold()
     if account is not None:
         title = f"{account.code} {account.name}"

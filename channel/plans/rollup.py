@@ -105,11 +105,25 @@ class MonthRow:
     month: Month
     periods: list  # [TrendPoint] of the month's periods in range (one to three)
     total: core.Achievement
-    target: object = None  # targets(scope, month): None until the meetings issue sets targets
+    target: object = None  # targets(account ids, month): the month's targets, or None
 
     @property
     def complete(self) -> bool:
         return len(self.periods) == 3
+
+    @property
+    def target_shipped_pct(self):
+        """Net shipments of the month so far against the shipment target (None: no target)."""
+        if self.target is None:
+            return None
+        return core.percent(self.total.actual_fen, self.target.plan_fen)
+
+    @property
+    def target_paid_pct(self):
+        """Payments of the month so far against the payment target (None: no target)."""
+        if self.target is None:
+            return None
+        return core.percent(self.total.actual_paid_fen, self.target.plan_paid_fen)
 
 
 # --- what goes in -----------------------------------------------------------------------------------
@@ -306,21 +320,25 @@ def trend(accounts, periods) -> list[TrendPoint]:
     return [TrendPoint(p, core.total(by_period.get(str(p), ()))) for p in periods]
 
 
-def monthly(points, scope=None) -> list[MonthRow]:
+def monthly(points, account_ids=None) -> list[MonthRow]:
     """The trend's periods grouped by month: each month's periods and their sum, and the month's
-    target for `scope` where one exists (see `targets`)."""
+    targets of `account_ids` (the accounts the trend was computed for) where any was set (see
+    `targets`)."""
     months = defaultdict(list)
     for point in points:
         months[point.period.month].append(point)
-    return [MonthRow(m, months[m], core.total(p.achievement for p in months[m]), targets(scope, m))
+    account_ids = list(account_ids) if account_ids is not None else None
+    return [MonthRow(m, months[m], core.total(p.achievement for p in months[m]), targets(account_ids, m))
             for m in sorted(months)]
 
 
-def targets(scope, month: Month):
-    """The month's targets for a scope (an account, a region, a rep, or None for the company).
+def targets(account_ids, month: Month):
+    """The month's targets of these accounts together, as set at the monthly meetings (目标任务):
+    channel.meetings.services.MonthTarget (plan_fen: shipments, plan_paid_fen: payments, the
+    number of accounts with a target), or None when none of them has one (or no accounts are
+    given): the pages then show "no target set"."""
+    if not account_ids:
+        return None
+    from ..meetings.services import targets as meeting_targets
 
-    A hook: the meetings issue sets monthly targets; until then there are none and this returns
-    None, which the pages show as "no target". When targets exist, return them as an
-    Achievement-like value (plan figures filled, actual figures 0) so the monthly roll-up can
-    set each month's actual figures against them."""
-    return None
+    return meeting_targets(account_ids, month)

@@ -432,7 +432,24 @@ def _plan_page(account, period, *, today, form=None, decision=None, variance=Non
         decision=decision, may_approve=may_approve, may_send_back=may_send_back,
         variance=variance, below=below, threshold=threshold, started=started, now=now, actual_qty=actual_qty,
         last_plan=last_plan, last=last, prev=prev, names=names, alert=alert, new=plan is None,
+        month_target=_month_target(account, period, today),
         versions=[(v, _version_rows(v, names)) for v in (plan.versions if plan else [])]), status
+
+
+def _month_target(account, period, today):
+    """The account's target for the period's month, set at a monthly meeting (channel.meetings),
+    with the month's net shipments and payments so far; None when it has none."""
+    from ..meetings.services import account_targets
+
+    target = account_targets([account.id], period.month).get(account.id)
+    if target is None:
+        return None
+    started = [p for p in period.month.tendays() if p.start <= today]
+    acts = list(services.actuals([account.id], started).values())
+    shipped, paid = sum(a.shipped_fen for a in acts), sum(a.paid_fen for a in acts)
+    return {"target": target, "meeting": target.meeting, "month": period.month, "shipped_fen": shipped,
+            "paid_fen": paid, "shipped_pct": core.percent(shipped, target.shipment_fen),
+            "paid_pct": core.percent(paid, target.payment_fen)}
 
 
 def _refused(account, period, today, err, **forms):

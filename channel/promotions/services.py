@@ -93,17 +93,24 @@ def promotions_query(user):
     return stmt.where(Promotion.status != "draft", Promotion.id.in_(in_regions))
 
 
-def visible_enrolments(user, promotion: Promotion) -> list[Enrolment]:
-    """The promotion's enrolments whose account the user sees, by region and code."""
-    rows = [e for e in promotion.enrolments if _sees_account(user, e.account)]
+def visible_enrolments(user, promotion: Promotion, sees=None) -> list[Enrolment]:
+    """The promotion's enrolments whose account the user sees, by region and code. `sees`:
+    account_filter(user), when the caller has it already (a list of promotions)."""
+    sees = sees or account_filter(user)
+    rows = [e for e in promotion.enrolments if sees(e.account)]
     return sorted(rows, key=lambda e: (e.region.name, e.account.code))
 
 
-def _sees_account(user, account: Account) -> bool:
+def account_filter(user):
+    """account -> whether the user sees it; the user's scope is read once (not once per row)."""
     if user.role == "distributor":
-        return user.account_id in (account.id, account.supplier_id)
+        return lambda account: user.account_id in (account.id, account.supplier_id)
     scope = region_scope(user)
-    return scope is None or account.region_id in scope
+    return lambda account: scope is None or account.region_id in scope
+
+
+def _sees_account(user, account: Account) -> bool:
+    return account_filter(user)(account)
 
 
 def visible_regions(user, promotion: Promotion) -> list[PromotionRegion]:
@@ -311,7 +318,8 @@ def enrol(promotion: Promotion, account: Account, *, target_qty: int = 0, target
     if pr is None:
         raise PromotionError("account_outside_regions", "account", account=account.code)
     _check_targets(target_qty, target_outlets)
-    if any(e.account_id == account.id for e in promotion.enrolments):
+    if db.session.execute(select(Enrolment.id).where(Enrolment.promotion_id == promotion.id,
+                                                      Enrolment.account_id == account.id)).first() is not None:
         raise PromotionError("already_enrolled", "account", account=account.code)
     enrolment = Enrolment(promotion_id=promotion.id, account_id=account.id, region_id=pr.region_id,
                           target_qty=target_qty, target_outlets=target_outlets, enrolled_by_id=by.id)
@@ -412,6 +420,9 @@ def _lock_report(report: ExecutionReport) -> ExecutionReport:
 def check_report(report: ExecutionReport, *, verdict: str, reason: str | None = None, version: int | None,
                  by) -> ExecutionReport:
     """verified or rejected (with a reason), once, by a supervisor who did not report it."""
+    # The promotion first, as settle() and report_execution() lock it: a verdict given while the
+    # promotion is being settled waits, then finds it settled (PostgreSQL; SQLite has one writer).
+    _lock(report.enrolment.promotion)
     report = _lock_report(report)
     _check_version(report, version)
     if report.enrolment.promotion.status == "settled":
@@ -462,9 +473,10 @@ def net_shipments(account_ids, product_ids, start: date, end: date) -> dict[int,
     return out
 
 
-def participations(promotion: Promotion) -> dict[int, core.Participation]:
-    """{enrolment id: Participation}: the ledger's net shipments in the period and the verified execution."""
-    enrolments = list(promotion.enrolments)
+def participations(promotion: Promotion, enrolments=None) -> dict[int, core.Participation]:
+    """{enrolment id: Participation}: the ledger's net shipments in the period and the verified
+    execution, of the given enrolments (default: all the promotion's)."""
+    enrolments = list(promotion.enrolments if enrolments is None else enrolments)
     nets = net_shipments([e.account_id for e in enrolments], promotion.product_ids, promotion.starts_on,
                          promotion.ends_on)
     out = {}
@@ -477,15 +489,20 @@ def participations(promotion: Promotion) -> dict[int, core.Participation]:
 
 @dataclass
 class RegionFigures:
+    """A region's figures: as they stand (from the ledger and the verified execution, a preview)
+    or, once settled, as finance approved them (the stored settlement and its lines, whatever
+    the ledger shows since)."""
+
     region: PromotionRegion
     settlement: core.Settlement  # keys: enrolment ids
     enrolments: list  # [Enrolment]
     participations: dict  # enrolment id -> Participation
     settled: PromotionSettlement | None = None
+    lines: dict = field(default_factory=dict)  # enrolment id -> SettlementLine (settled only)
 
     @property
     def budget_fen(self) -> int:
-        return self.region.budget_fen
+        return self.settled.budget_fen if self.settled is not None else self.region.budget_fen
 
     @property
     def earned_fen(self) -> int:
@@ -493,28 +510,68 @@ class RegionFigures:
 
     @property
     def paid_fen(self) -> int:
-        return self.settled.paid_fen if self.settled is not None else self.settlement.paid_fen
+        return self.settlement.paid_fen
 
     @property
     def left_fen(self) -> int:
         return self.budget_fen - self.paid_fen
 
+    @property
+    def short(self) -> bool:
+        return self.settlement.short
+
+    @property
+    def documents(self) -> int:
+        """Rebate documents the settlement posts (posted, once settled): one per participant paid."""
+        return sum(1 for paid in self.settlement.paid.values() if paid > 0)
+
+
+def _as_settled(pr: PromotionRegion, settled: PromotionSettlement, enrolments) -> RegionFigures:
+    """The region as finance settled it: the stored lines, not the ledger as it is now (a late
+    return or a reversal dated in the period changes nothing that was paid)."""
+    by_account = {line.account_id: line for line in settled.lines}
+    lines = {e.id: by_account[e.account_id] for e in enrolments if e.account_id in by_account}
+    parts = {e.id: (core.Participation(net_qty=ln.net_qty, net_fen=ln.net_fen,
+                                       verified_outlets=ln.verified_outlets, verified=ln.verified)
+                    if (ln := lines.get(e.id)) else core.Participation()) for e in enrolments}
+    settlement = core.Settlement({e.id: lines[e.id].earned_fen if e.id in lines else 0 for e in enrolments},
+                                 {e.id: lines[e.id].paid_fen if e.id in lines else 0 for e in enrolments},
+                                 settled.budget_fen, settled.short)
+    return RegionFigures(pr, settlement, enrolments, parts, settled, lines)
+
+
+def preload(promotion: Promotion) -> None:
+    """The promotion's enrolments with their accounts, regions and reports, its regions and its
+    settlements, in a few select-in queries (the pages then walk them without a query per row)."""
+    enrolments = selectinload(Promotion.enrolments)
+    db.session.execute(select(Promotion).where(Promotion.id == promotion.id).options(
+        enrolments.selectinload(Enrolment.account).selectinload(Account.supplier),
+        enrolments.selectinload(Enrolment.region), enrolments.selectinload(Enrolment.reports),
+        selectinload(Promotion.regions).selectinload(PromotionRegion.region),
+        selectinload(Promotion.products), selectinload(Promotion.settlements))
+        .execution_options(populate_existing=True)).scalar_one()
+
 
 def figures(promotion: Promotion, region_ids=None) -> list[RegionFigures]:
     """Each region's settlement as it stands (or as it was settled): rewards from the ledger and
-    verified execution, capped per account and by the region's budget."""
-    parts = participations(promotion)
+    verified execution, capped per account and by the region's budget. The ledger is read once,
+    for the regions not settled yet."""
+    preload(promotion)
     rules = rules_of(promotion)
     settled = {s.region_id: s for s in promotion.settlements}
+    regions = [pr for pr in promotion.regions if region_ids is None or pr.region_id in region_ids]
+    by_region = {pr.region_id: sorted((e for e in promotion.enrolments if e.region_id == pr.region_id),
+                                      key=lambda e: e.account.code) for pr in regions}
+    live = [e for pr in regions if pr.region_id not in settled for e in by_region[pr.region_id]]
+    parts = participations(promotion, live) if live else {}
     out = []
-    for pr in promotion.regions:
-        if region_ids is not None and pr.region_id not in region_ids:
+    for pr in regions:
+        enrolments = by_region[pr.region_id]
+        if pr.region_id in settled:
+            out.append(_as_settled(pr, settled[pr.region_id], enrolments))
             continue
-        enrolments = sorted((e for e in promotion.enrolments if e.region_id == pr.region_id),
-                            key=lambda e: e.account.code)
         mine = {e.id: parts[e.id] for e in enrolments}
-        out.append(RegionFigures(pr, core.settle_region(rules, mine, pr.budget_fen), enrolments, mine,
-                                 settled.get(pr.region_id)))
+        out.append(RegionFigures(pr, core.settle_region(rules, mine, pr.budget_fen), enrolments, mine))
     return sorted(out, key=lambda f: f.region.region.name)
 
 
@@ -588,6 +645,7 @@ class ProgressRow:
 
 def progress(promotion: Promotion, enrolments) -> list[ProgressRow]:
     """Per enrolled account: reports, outlets reported and verified, shipped against target."""
+    preload(promotion)
     enrolments = list(enrolments)
     nets = net_shipments([e.account_id for e in enrolments], promotion.product_ids, promotion.starts_on,
                          promotion.ends_on)
@@ -670,10 +728,16 @@ def settle(promotion: Promotion, *, version: int | None, by, on: date | None = N
     return result
 
 
+def paid_through(account: Account) -> Account | None:
+    """The general distributor a dealer's rebate is credited to (the dealer's supplier), or None
+    for an account the company supplies itself: paid on its own ledger."""
+    return account.supplier if account.supplier_id is not None else None
+
+
 def rebate_input(promotion: Promotion, account: Account, amount_fen: int, on: date) -> ledger.DocumentInput:
     """The rebate of one participant: to its own ledger, or for a dealer of a general distributor
     to the distributor's ledger for that dealer (which the distributor passes on)."""
-    through = account.supplier if account.supplier_id is not None else None
+    through = paid_through(account)
     memo = f"{promotion.code} {promotion.name}" + (f" · {account.code} {account.name}" if through else "")
     return ledger.DocumentInput(kind="rebate", account=through or account, on=on, amount_fen=amount_fen,
                                 direction="credit", external_ref=external_ref(promotion, account), memo=memo,

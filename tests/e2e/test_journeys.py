@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 # The menu by address, so that it holds in either language.
 ALL_LINKS = ["/dashboard", "/accounts", "/regions", "/products", "/ageing", "/periods", "/reconciliation/", "/reports/",
              "/imports/", "/admin/users", "/admin/audit", "/system/schedules",
-             "/expenses/", "/expenses/claims", "/expenses/payments", "/plans/"]
+             "/expenses/", "/expenses/claims", "/expenses/payments", "/plans/", "/meetings/", "/promotions/"]
 # The dashboard link in both languages (channel/translations/zh_CN/LC_MESSAGES/messages.po).
 DASHBOARD = {"en": "Dashboard", "zh-CN": "工作台"}
 
@@ -89,7 +89,8 @@ def test_finance(page, login, tmp_path):
     login(page, "finance")
     check_dashboard(page, "林晓梅")
     check_menu(page, present=["/dashboard", "/accounts", "/regions", "/products", "/ageing", "/periods",
-                              "/reconciliation/", "/reports/", "/imports/", "/expenses/payments", "/plans/"])
+                              "/reconciliation/", "/reports/", "/imports/", "/expenses/payments", "/plans/",
+                              "/meetings/", "/promotions/"])
 
     nav_link(page, "/accounts").click()
     expect(page).to_have_url(re.compile(r"/accounts$"))
@@ -119,7 +120,7 @@ def test_supervisor(page, login, live_server):
     login(page, "sup.north")
     check_dashboard(page, "马国栋")
     check_menu(page, present=["/dashboard", "/accounts", "/regions", "/products", "/ageing", "/reconciliation/",
-                              "/reports/", "/expenses/", "/plans/"])
+                              "/reports/", "/expenses/", "/plans/", "/meetings/", "/promotions/"])
     distributors = page.locator(".grid.two section.card").first.locator("table.list tbody tr")
     expect(distributors).to_have_count(2)  # only the north: Beijing and Tianjin
     expect(distributors).to_contain_text(["北京鑫源商贸有限公司", "天津恒通商贸有限公司"])
@@ -142,7 +143,8 @@ def test_supervisor(page, login, live_server):
 def test_field_staff(page, login, live_server):
     login(page, "rep.beijing")
     check_dashboard(page, "高峰")
-    check_menu(page, present=["/dashboard", "/accounts", "/regions", "/products", "/ageing", "/expenses/", "/plans/"])
+    check_menu(page, present=["/dashboard", "/accounts", "/regions", "/products", "/ageing", "/expenses/", "/plans/",
+                              "/meetings/", "/promotions/"])
 
     nav_link(page, "/accounts").click()
     rows = page.locator("table.list tbody tr")
@@ -161,7 +163,7 @@ def test_distributor(page, login, live_server):
     login(page, "dist.bj")
     check_dashboard(page, "王建国")
     check_menu(page, present=["/dashboard", "/accounts", "/products", "/reconciliation/", "/reports/", "/imports/",
-                              "/plans/"])
+                              "/plans/", "/meetings/", "/promotions/"])
     expect(page.locator(".tiles")).to_have_count(0)  # no company-wide figures
     expect(page.locator("main table.list tbody tr")).to_have_count(6)  # its own dealers
 

@@ -12,7 +12,6 @@ from channel.expenses import services as es
 from channel.expenses.models import ExpenseBudget, ExpenseClaim, ExpenseEvent
 from channel.extensions import db
 from channel.notify.models import Notification
-from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import user
 
 

@@ -12,7 +12,6 @@ from channel.demo_plans import CHANGE_REASON, CHANGED, COMING_SEND_BACK, FAR_BEL
 from channel.extensions import db
 from channel.plans import services as ps
 from channel.plans.models import Plan
-from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import user
 
 

@@ -11,7 +11,6 @@ from channel.ledger.services import last_closed_month
 from channel.reconciliation import services as rs
 from channel.reconciliation.models import DisputeItem, Reconciliation
 from tests.helpers import EN, page_text
-from tests.helpers import full_demo_app  # noqa: F401  (fixture)
 from tests.ledger import account
 
 
