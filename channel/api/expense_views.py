@@ -24,7 +24,21 @@ from ..expenses.models import ExpenseClaim, ExpenseLine
 from ..extensions import db
 from ..masterdata.models import Account, Region
 from ..transactions import begin_write
-from .views import Invalid, _amount, _at, _date, _json_object, _only, _person, _text, _user, _version, _whole, bp
+from . import views as api
+from .views import (
+    Invalid,
+    _amount,
+    _at,
+    _date,
+    _json_object,
+    _only,
+    _person,
+    _text,
+    _user,
+    _version,
+    _whole,
+    bp,
+)
 
 CREATE_FIELDS = {"month", "title", "region", "lines"}
 LINE_FIELDS = {"date", "category", "amount", "description", "account", "nights", "city_tier"}
@@ -38,20 +52,12 @@ LINE_FIELD_NAMES = {"spent_on": "date"}
 MAX_LINES = 200
 
 
-class Refused(Invalid):
-    """An expense rule refused the request: the body carries its code besides the message."""
+class Refused(api.Refused):
+    """An expense rule refused the request."""
 
     def __init__(self, err: core.ExpenseError, field=None, status=422):
-        super().__init__(expense_message(err), field if field is not None else err.field, status)
-        self.code = err.code
+        super().__init__(expense_message(err), err.code, field if field is not None else err.field, status)
 
-
-@bp.errorhandler(Refused)
-def _refused(err):
-    body = {"code": err.code, "message": err.message}
-    if err.field:
-        body["field"] = err.field
-    return jsonify(body), err.status
 
 
 def _month(value, field="month"):
@@ -228,16 +234,10 @@ def _act(claim_id, fn, **kw):
     return jsonify(_reloaded(claim_id))
 
 
-class _Stale(Refused):
+class _Stale(api.Stale):
     def __init__(self, err, claim):
-        super().__init__(err, "version", status=409)
-        self.version, self.status_now = claim.version, claim.status
+        super().__init__(expense_message(err), claim.version, claim.status)
 
-
-@bp.errorhandler(_Stale)
-def _stale(err):
-    return jsonify({"code": err.code, "message": err.message, "field": "version",
-                    "current_version": err.version, "status": err.status_now}), 409
 
 
 # --- endpoints ----------------------------------------------------------------------------------

@@ -34,7 +34,20 @@ from ..meetings.minutes import account_filter, carried_for
 from ..meetings.models import AGENDA_KINDS, ActionItem, Meeting
 from ..promotions.models import Promotion
 from ..transactions import begin_write
-from .views import Invalid, _amount, _at, _date, _json_object, _only, _person, _text, _user, _version, bp
+from . import views as api
+from .views import (
+    Invalid,
+    _amount,
+    _at,
+    _date,
+    _json_object,
+    _only,
+    _person,
+    _text,
+    _user,
+    _version,
+    bp,
+)
 
 CREATE_FIELDS = {"region", "date", "time", "place", "title", "accounts", "staff"}
 PUT_FIELDS = {"version", "date", "time", "place", "title", "summary", "accounts", "staff"}
@@ -57,37 +70,24 @@ WHO = ("not_your_region",)
 FIELD_NAMES = {"meeting_date": "date", "meeting_time": "time"}
 
 
-class Refused(Invalid):
-    """A meeting rule refused the request: the body carries its code besides the message."""
+class Refused(api.Refused):
+    """A meeting rule refused the request."""
 
     def __init__(self, err: core.MeetingError, field=None, status=None):
         if status is None:
             status = 403 if err.code in WHO else 422
         name = field if field is not None else FIELD_NAMES.get(err.field, err.field)
-        super().__init__(meeting_message(err), name, status)
-        self.code, self.info = err.code, err.info
+        super().__init__(meeting_message(err), err.code, name, status)
+        self.info = err.info
 
 
-class Stale(Invalid):
-    """The meeting (or action item) moved since the version the client saw: nothing was recorded."""
+class Stale(api.Stale):
+    """The meeting (or action item) moved since the version the client saw."""
 
     def __init__(self, err: core.MeetingError, current):
-        super().__init__(meeting_message(err), "version", 409)
-        self.code, self.current_version, self.status_now = "stale", current.version, current.status
+        super().__init__(meeting_message(err), current.version, current.status)
 
 
-@bp.errorhandler(Refused)
-def _refused(err):
-    body = {"code": err.code, "message": err.message}
-    if err.field:
-        body["field"] = err.field
-    return jsonify(body), err.status
-
-
-@bp.errorhandler(Stale)
-def _stale(err):
-    return jsonify({"code": err.code, "message": err.message, "field": "version",
-                    "current_version": err.current_version, "status": err.status_now}), 409
 
 
 # --- serialisation ------------------------------------------------------------------------------

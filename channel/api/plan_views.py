@@ -27,7 +27,20 @@ from ..plans import rollup, services
 from ..plans.messages import plan_message
 from ..plans.models import Plan
 from ..transactions import begin_write, lock_rows
-from .views import Invalid, _at, _date, _json_object, _only, _person, _user, _version, _visible_account, _whole, bp
+from . import views as api
+from .views import (
+    Invalid,
+    _at,
+    _date,
+    _json_object,
+    _only,
+    _person,
+    _user,
+    _version,
+    _visible_account,
+    _whole,
+    bp,
+)
 
 CONTENT_FIELDS = {"lines", "stock", "payment", "payment_on", "competitor_notes", "problems"}
 PUT_FIELDS = CONTENT_FIELDS | {"version"}
@@ -50,35 +63,21 @@ WHO = ("not_your_plan", "needs_supervisor")
 FIELD_NAMES = {"variance_note": "note"}
 
 
-class Refused(Invalid):
-    """A plan rule refused the request: the body carries its code besides the message."""
+class Refused(api.Refused):
+    """A plan rule refused the request."""
 
     def __init__(self, err: core.PlanError, field=None, status=None):
         if status is None:
             status = 403 if err.code in WHO else 422
-        super().__init__(plan_message(err), field if field is not None else _api_field(err.field), status)
-        self.code = err.code
+        super().__init__(plan_message(err), err.code, field if field is not None else _api_field(err.field), status)
 
 
-class Stale(Invalid):
+class Stale(api.Stale):
     def __init__(self, plan, seen):
         super().__init__(_("The plan changed since version %(seen)s (it is version %(now)s now): nothing was "
-                           "recorded.", seen=seen, now=plan.version), "version", 409)
-        self.code, self.current_version, self.status_now = "stale", plan.version, plan.status
+                           "recorded.", seen=seen, now=plan.version), plan.version, plan.status)
 
 
-@bp.errorhandler(Refused)
-def _refused(err):
-    body = {"code": err.code, "message": err.message}
-    if err.field:
-        body["field"] = err.field
-    return jsonify(body), err.status
-
-
-@bp.errorhandler(Stale)
-def _stale(err):
-    return jsonify({"code": err.code, "message": err.message, "field": "version",
-                    "current_version": err.current_version, "status": err.status_now}), 409
 
 
 def _api_field(name):

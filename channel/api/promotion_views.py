@@ -28,8 +28,15 @@ from ..ledger.services import LedgerError
 from ..masterdata.models import Account, Product, Region
 from ..promotions import services as ps
 from ..promotions.messages import promotion_message
-from ..promotions.models import Enrolment, ExecutionReport, Promotion, PromotionProduct, PromotionRegion
+from ..promotions.models import (
+    Enrolment,
+    ExecutionReport,
+    Promotion,
+    PromotionProduct,
+    PromotionRegion,
+)
 from ..transactions import begin_write
+from . import views as api
 from .views import (
     Invalid,
     _amount,
@@ -66,38 +73,23 @@ WHO = ("not_allowed", "not_your_region", "own_report")
 FIELD_NAMES = {"cap_fen": "cap"}
 
 
-class Refused(Invalid):
-    """A promotion rule (or, while settling, a ledger rule) refused the request: the body carries
-    its code besides the message."""
+class Refused(api.Refused):
+    """A promotion rule (or, while settling, a ledger rule) refused the request."""
 
     def __init__(self, err, field=None, status=None):
         if status is None:
             status = 403 if err.code in WHO else 422
         name = field if field is not None else FIELD_NAMES.get(err.field, err.field)
-        super().__init__(promotion_message(err), name, status)
-        self.code = err.code
+        super().__init__(promotion_message(err), err.code, name, status)
 
 
-class Stale(Invalid):
-    """The promotion (or report) moved since the version the client saw: nothing was recorded."""
+class Stale(api.Stale):
+    """The promotion (or report) moved since the version the client saw."""
 
     def __init__(self, err, current, status_now):
-        super().__init__(promotion_message(err), "version", 409)
-        self.code, self.current_version, self.status_now = "stale", current.version, status_now
+        super().__init__(promotion_message(err), current.version, status_now)
 
 
-@bp.errorhandler(Refused)
-def _refused(err):
-    body = {"code": err.code, "message": err.message}
-    if err.field:
-        body["field"] = err.field
-    return jsonify(body), err.status
-
-
-@bp.errorhandler(Stale)
-def _stale(err):
-    return jsonify({"code": err.code, "message": err.message, "field": "version",
-                    "current_version": err.current_version, "status": err.status_now}), 409
 
 
 # --- serialisation ------------------------------------------------------------------------------

@@ -35,11 +35,33 @@ class Invalid(Exception):
         self.message, self.field, self.status = message, field, status
 
 
+class Refused(Invalid):
+    """A rule of an area refused the request: the body carries the rule's code besides the
+    message. Each area's module subclasses it to turn its error into its own message."""
+
+    def __init__(self, message, code, field=None, status=422):
+        super().__init__(message, field, status)
+        self.code = code
+
+
+class Stale(Refused):
+    """The object moved since the version the client saw (nothing was recorded): 409 with its
+    current version and status."""
+
+    def __init__(self, message, current_version, status_now):
+        super().__init__(message, "stale", "version", 409)
+        self.current_version, self.status_now = current_version, status_now
+
+
 @bp.errorhandler(Invalid)
 def _invalid(err):
     body = {"message": err.message}
+    if isinstance(err, Refused):
+        body["code"] = err.code
     if err.field:
         body["field"] = err.field
+    if isinstance(err, Stale):
+        body.update(current_version=err.current_version, status=err.status_now)
     return jsonify(body), err.status
 
 
