@@ -1,14 +1,13 @@
 """The expense voucher (报销单) of one claim: what the PDF prints, as plain data (amounts in integer
 fen, dates and aware UTC timestamps, names as text; no ORM objects), for templates/reports/
-expense_voucher.html through the report engine. Rendering it for a web request goes through a
-small render pool (`render_voucher`): worker processes with the configured time and memory
-limits, never WeasyPrint in the web process itself."""
+expense_voucher.html through the report engine (rendered for a web request by
+channel.reports.ondemand.send_pdf: a worker process with the configured time and memory limits,
+never WeasyPrint in the web process itself)."""
 from __future__ import annotations
 
 from flask import current_app
 
 from ..db_types import utcnow
-from ..reports.ondemand import OnDemandPool
 from .models import ExpenseClaim
 
 KIND = "expense_voucher"  # registered in reports/engine.py
@@ -58,20 +57,3 @@ def voucher_context(claim: ExpenseClaim) -> dict:
         "timezone": config["TIMEZONE"],
         "reference": f"{claim.number}·v{claim.version}",
     }
-
-
-# --- rendering for a web request ------------------------------------------------------------------
-
-class VoucherUnavailable(Exception):
-    """The voucher could not be rendered (error, time or memory limit); the message says why."""
-
-
-def render_voucher(context: dict, lang: str) -> bytes:
-    """The voucher PDF, rendered by the pool's worker; raises VoucherUnavailable."""
-    results = OnDemandPool().render_many([(None, KIND, context, lang)])
-    result = results[0][1] if results else None
-    if result is None or result.error:
-        error = result.error if result is not None else "no result"
-        current_app.logger.error("expense voucher %s (%s): %s", context.get("number"), lang, error)
-        raise VoucherUnavailable(error)
-    return result.pdf

@@ -12,9 +12,8 @@ A refused settlement changes nothing and says why: 409 when the promotion moved 
 (another finance user settled it first: stale or already_settled), 422 for any other refusal
 (not ended yet, a date before the last day or in a closed month), 403 for a user who may not.
 """
-import io
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,10 +27,9 @@ from ..auth.permissions import can, require
 from ..core import promotions as core
 from ..core.money import format_fen
 from ..extensions import db
-from ..i18n import current_language
 from ..ledger.forms import _valid_date
 from ..ledger.services import LedgerError
-from ..reports.ondemand import RenderUnavailable, render_now
+from ..reports.ondemand import send_pdf
 from ..transactions import begin_write
 from . import services
 from .blueprint import bp
@@ -151,16 +149,13 @@ def settlement_pdf(promotion_id, region_id):
     _rf, context = found[0]
     region_code = context["region"]["code"]
     filename = f"{promotion.code}-{region_code}" + ("" if context["settled"] else "-preview") + ".pdf"
-    db.session.rollback()  # the read ends here: no transaction held while the worker renders
-    try:
-        pdf = render_now(KIND, context, current_language())
-    except RenderUnavailable:
-        return render_template("errors/error.html", code=503, title=_("Settlement not available"),
-                               text=_("The settlement could not be made just now. Please try again in a "
-                                      "minute; if it persists, tell your administrator.")), 503
-    promotion = db.session.get(Promotion, promotion_id)
-    record("promotion_settlement_downloaded", promotion, by=current_user, label=f"{promotion.code} {region_code}",
-           changes={"region": region_code, "preview": not context["settled"]})
-    db.session.commit()
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename,
-                     max_age=0)
+
+    def audit():
+        found = db.session.get(Promotion, promotion_id)
+        record("promotion_settlement_downloaded", found, by=current_user, label=f"{found.code} {region_code}",
+               changes={"region": region_code, "preview": not context["settled"]})
+
+    return send_pdf(KIND, context, filename, after=audit, unavailable=(
+        _("Settlement not available"),
+        _("The settlement could not be made just now. Please try again in a minute; if it persists, tell your "
+          "administrator.")))

@@ -8,9 +8,10 @@ these reports take a fraction of a second, so a second request waits for the fir
 starting more workers. WeasyPrint never runs in the web process itself.
 """
 import atexit
+import io
 import threading
 
-from flask import current_app
+from flask import current_app, render_template, send_file
 
 _pool = None
 _limits = None
@@ -51,6 +52,27 @@ def render_now(kind: str, context: dict, lang: str) -> bytes:
         current_app.logger.error("%s %s (%s): %s", kind, context.get("reference"), lang, error)
         raise RenderUnavailable(error)
     return result.pdf
+
+
+def send_pdf(kind: str, context: dict, filename: str, *, unavailable: tuple, after=None):
+    """The response of a PDF route: the read transaction ends (none is held while the worker
+    renders), the PDF is rendered in the user's language, `after()` (the audit record) runs and
+    is committed, and the file is sent as a download. A render that fails is a 503 page with
+    `unavailable` = (title, text) in the user's language, and nothing is recorded."""
+    from ..extensions import db
+    from ..i18n import current_language
+
+    db.session.rollback()
+    try:
+        pdf = render_now(kind, context, current_language())
+    except RenderUnavailable:
+        title, text = unavailable
+        return render_template("errors/error.html", code=503, title=title, text=text), 503
+    if after is not None:
+        after()
+        db.session.commit()
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename,
+                     max_age=0)
 
 
 def close() -> None:

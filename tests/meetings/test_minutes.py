@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from channel.audit.models import AuditEntry
 from channel.extensions import db
-from channel.meetings import minutes_views
 from channel.meetings import services as ms
 from channel.meetings.minutes import minutes_context
 from channel.meetings.models import Meeting
-from channel.reports.ondemand import RenderUnavailable
+from channel.reports import ondemand
 from reports import engine
 from tests.helpers import embedded_fonts, pdf_text
 from tests.ledger import account, user, written, yuan
@@ -133,9 +132,9 @@ def test_no_minutes_outside_the_meetings_scope(app, client, login, monkeypatch):
 
     # A render that fails (time or memory limit, a crash) is said as such, and not audited.
     def failing(kind, context, lang):
-        raise RenderUnavailable("time limit exceeded: killed after 60 s")
+        raise ondemand.RenderUnavailable("time limit exceeded: killed after 60 s")
 
-    monkeypatch.setattr(minutes_views, "render_now", failing)
+    monkeypatch.setattr(ondemand, "render_now", failing)
     assert login(SUP).get(url).status_code == 503
     with app.app_context():
         assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "minutes_downloaded")).first() is None

@@ -196,7 +196,7 @@ def test_render_unavailable_is_a_503(app, login, monkeypatch):
     def fail(*args, **kw):
         raise ondemand.RenderUnavailable("time limit")
 
-    monkeypatch.setattr("channel.promotions.settlement_views.render_now", fail)
+    monkeypatch.setattr(ondemand, "render_now", fail)
     resp = login("finance").get(f"/promotions/{p['id']}/settlement/{p['north']}.pdf", headers=EN)
     assert resp.status_code == 503 and "could not be made just now" in page_text(resp)
     with app.app_context():
