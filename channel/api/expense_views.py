@@ -252,11 +252,7 @@ def list_expenses():
     if not _may_list(user):
         abort(403)
     args = request.args
-    try:
-        per_page = min(max(int(args.get("per_page", 100)), 1), 500)
-        page = max(int(args.get("page", 1)), 1)
-    except ValueError:
-        raise Invalid(_("page and per_page are whole numbers."), "page") from None
+    page, per_page = api._page()
     filters = {}
     status = args.get("status")
     if status is not None:

@@ -254,21 +254,12 @@ def _write(model, obj_id, fn, *args, **kw):
     return result
 
 
-def _page():
-    try:
-        per_page = min(max(int(request.args.get("per_page", 100)), 1), 500)
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        raise Invalid(_("page and per_page are whole numbers."), "page") from None
-    return page, per_page
-
-
 # --- meetings -----------------------------------------------------------------------------------
 
 @bp.get("/meetings")
 def list_meetings():
     args, user = request.args, _user()
-    page, per_page = _page()
+    page, per_page = api._page()
     stmt = ms.meetings_query(user)
     if args.get("month") is not None:
         try:
@@ -474,7 +465,7 @@ def raise_item(meeting_id):
 @bp.get("/action-items")
 def list_action_items():
     args, user = request.args, _user()
-    page, per_page = _page()
+    page, per_page = api._page()
     today = ms.business_today()
     stmt = ms.visible_items_query(user)
     if user.role == "distributor":  # its own accounts' items and those raised for no account

@@ -355,11 +355,7 @@ def _region_ids(code):
 @bp.get("/plans")
 def list_plans():
     args, user = request.args, _user()
-    try:
-        per_page = min(max(int(args.get("per_page", 100)), 1), 500)
-        page = max(int(args.get("page", 1)), 1)
-    except ValueError:
-        raise Invalid(_("page and per_page are whole numbers."), "page") from None
+    page, per_page = api._page()
     today = services.business_today()
     stmt = scope_accounts(select(Plan).join(Account, Plan.account_id == Account.id), user)
     if args.get("period") is not None:

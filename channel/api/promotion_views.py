@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import can, region_tree_ids
+from ..auth.permissions import can, region_tree_ids, regions_above
 from ..core import promotions as core
 from ..core.money import to_api
 from ..core.periods import Month
@@ -317,30 +317,12 @@ def _reloaded(promotion_id) -> dict:
     return promotion_detail_json(db.session.get(Promotion, promotion_id), _user())
 
 
-def _page():
-    try:
-        per_page = min(max(int(request.args.get("per_page", 100)), 1), 500)
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        raise Invalid(_("page and per_page are whole numbers."), "page") from None
-    return page, per_page
-
-
-def _region_and_above(region: Region) -> set:
-    parents = dict(db.session.execute(select(Region.id, Region.parent_id)).all())
-    out, node = set(), region.id
-    while node is not None and node not in out:
-        out.add(node)
-        node = parents.get(node)
-    return out
-
-
 # --- promotions ---------------------------------------------------------------------------------
 
 @bp.get("/promotions")
 def list_promotions():
     args, user = request.args, _user()
-    page, per_page = _page()
+    page, per_page = api._page()
     today = ps.business_today()
     stmt = ps.promotions_query(user)
     status = args.get("status")
@@ -364,7 +346,7 @@ def list_promotions():
         if region is None:
             raise Invalid(_("Unknown region %(code)s.", code=args["region"][:40]), "region")
         # Running in the region: a promotion of the region, of one above it, or of one below it.
-        ids = _region_and_above(region) | region_tree_ids([region.id])
+        ids = regions_above([region.id]) | region_tree_ids([region.id])
         stmt = stmt.where(Promotion.id.in_(select(PromotionRegion.promotion_id)
                                            .where(PromotionRegion.region_id.in_(ids))))
     if args.get("month") is not None:  # overlapping the month

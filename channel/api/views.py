@@ -261,13 +261,19 @@ def openapi():
     return jsonify(spec(request.host_url.rstrip("/")))
 
 
-@bp.get("/accounts")
-def list_accounts():
+def _page() -> tuple[int, int]:
+    """The page asked for and its size (?page=, ?per_page=: 100 by default, at most 500)."""
     try:
         per_page = min(max(int(request.args.get("per_page", 100)), 1), 500)
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         raise Invalid(_("page and per_page are whole numbers."), "page") from None
+    return page, per_page
+
+
+@bp.get("/accounts")
+def list_accounts():
+    page, per_page = _page()
     stmt = scope_accounts(select(Account), _user()).options(
         joinedload(Account.region), joinedload(Account.supplier)).order_by(Account.code)
     rows = db.session.execute(stmt.limit(per_page + 1).offset((page - 1) * per_page)).scalars().all()

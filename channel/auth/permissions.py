@@ -190,19 +190,23 @@ def _follow_up_item(user, item):
     return item.owner_id == user.id or _manage_meeting(user, item.meeting)
 
 
-def regions_touching(user):
-    """The user's regions and those above them (a promotion of 华北区 runs in 北京 too)."""
+def regions_above(region_ids):
+    """The given regions and every region above them."""
     from ..masterdata.models import Region
 
-    scope = region_scope(user) or set()
     parents = dict(db.session.execute(select(Region.id, Region.parent_id)).all())
-    out = set(scope)
-    for rid in scope:
-        node = parents.get(rid)
+    out = set()
+    for rid in region_ids:
+        node = rid
         while node is not None and node not in out:
             out.add(node)
             node = parents.get(node)
     return out
+
+
+def regions_touching(user):
+    """The user's regions and those above them (a promotion of 华北区 runs in 北京 too)."""
+    return regions_above(region_scope(user) or set())
 
 
 def _view_promotion(user, promotion):
